@@ -1,0 +1,42 @@
+//! `chiso build`: compile curated CSV to a Parquet warehouse.
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::data::build::build_warehouse;
+use crate::data::datasets::Datasets;
+use crate::error::Result;
+
+/// Arguments of `chiso build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The curated datasets directory [default: ./datasets if present, else the data built into chiso].
+    #[arg(long, value_name = "DIR")]
+    datasets: Option<PathBuf>,
+    /// Where to write the warehouse (replaced whole when the build succeeds).
+    #[arg(long, default_value = "warehouse", value_name = "DIR")]
+    out: PathBuf,
+}
+
+/// The datasets a command should read: `--datasets DIR`, else `./datasets` if present, else the embedded copy.
+pub fn choose_datasets(dir: Option<&Path>) -> Datasets {
+    match dir {
+        Some(d) => Datasets::Dir(d.to_path_buf()),
+        None if Path::new("datasets/observations").is_dir() => Datasets::Dir(PathBuf::from("datasets")),
+        None => Datasets::Embedded,
+    }
+}
+
+pub async fn run(args: &BuildArgs) -> Result<()> {
+    let datasets = choose_datasets(args.datasets.as_deref());
+    let counts = build_warehouse(&datasets, &args.out).await?;
+    let from = match &datasets {
+        Datasets::Dir(d) => d.display().to_string(),
+        Datasets::Embedded => "the built-in datasets".to_string(),
+    };
+    println!("built {} from {from}:", args.out.display());
+    for (table, rows) in counts {
+        println!("  {table:<20} {rows:>7} rows");
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! The command line: argument definitions (clap) and the dispatch to one module per subcommand.
+//! Parsing stays here; the work lives in the library modules the subcommands call.
+mod build;
+mod describe;
+mod print;
+mod queries;
+mod query;
+mod run;
+mod shell;
+mod tables;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::{Engine, EngineOptions};
+use crate::error::{Error, Result};
+use crate::output::Format;
+
+/// SQL over the indicator data of Vietnam's Đề án 06 (population data, e-ID, online public services).
+///
+/// chiso keeps reported figures as Parquet tables and runs DataFusion SQL over them. With no
+/// --warehouse it uses the built-in curated data (five provincial reports, the 63 legacy and
+/// 34 current provinces, districts and communes), built to Parquet on first use and cached.
+#[derive(Debug, Parser)]
+#[command(name = "chiso", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// A directory of Parquet tables (NAME.parquet files or NAME/ directories) to query instead of the built-in data.
+    #[arg(long, global = true, env = "CHISO_WAREHOUSE", value_name = "DIR")]
+    warehouse: Option<PathBuf>,
+
+    /// Register one more table for this command: a Parquet, CSV or JSON file or directory.
+    #[arg(long = "table", global = true, value_name = "NAME=PATH", value_parser = parse_table)]
+    tables: Vec<(String, PathBuf)>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run ad-hoc SQL: an argument, a file (-f) or standard input; several statements allowed.
+    Query(query::QueryArgs),
+    /// Run a saved query by name (`chiso run NAME --help` shows its parameters).
+    #[command(disable_help_flag = true)]
+    Run(run::RunArgs),
+    /// List the saved queries with their descriptions.
+    Queries(queries::QueriesArgs),
+    /// List the tables with their row counts.
+    Tables(OutputArgs),
+    /// Show the columns and types of one table.
+    Describe(describe::DescribeArgs),
+    /// An interactive SQL prompt with history and multi-line statements.
+    Shell,
+    /// Compile the curated CSV datasets into a warehouse of Parquet tables.
+    Build(build::BuildArgs),
+    /// Check curated data or a warehouse: keys, required fields, ranges, sums, rates and quotes.
+    Validate(validate::ValidateArgs),
+}
+
+/// How and where results are written.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format [default: table on a terminal, csv otherwise, or from the --out file's extension].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write the result to this file instead of standard output (replaced atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+fn parse_table(raw: &str) -> Result<(String, PathBuf), String> {
+    let (name, path) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=PATH, got {raw:?} (for example --table extra=new.csv)"))?;
+    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(format!("table name {name:?} must be letters, digits and _ only"));
+    }
+    if path.is_empty() {
+        return Err(format!("no path given for table {name}"));
+    }
+    Ok((name.to_string(), PathBuf::from(path)))
+}
+
+impl Cli {
+    fn engine_options(&self) -> EngineOptions {
+        EngineOptions { warehouse: self.warehouse.clone(), tables: self.tables.clone() }
+    }
+
+    async fn engine(&self) -> Result<Engine> {
+        Engine::open(&self.engine_options()).await
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Query(args) => query::run(&cli, args).await,
+        Command::Run(args) => run::run(&cli, args).await,
+        Command::Queries(args) => queries::run(args),
+        Command::Tables(out) => tables::run(&cli, out).await,
+        Command::Describe(args) => describe::run(&cli, args).await,
+        Command::Shell => shell::run(&cli).await,
+        Command::Build(args) => build::run(args).await,
+        Command::Validate(args) => validate::run(&cli, args).await,
+    }
+}
+
+/// Parse the command line, run the command and return the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the query runtime: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Turn a usage problem found after parsing into an [`Error::Usage`].
+fn usage(message: impl Into<String>) -> Error {
+    Error::Usage(message.into())
+}

@@ -1,0 +1,59 @@
+//! `chiso run`: a saved query with parameters.
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, CommandFactory};
+
+use super::print::print_results;
+use super::{usage, Cli, OutputArgs};
+use crate::engine::saved::{find, load_all};
+use crate::error::Result;
+
+/// Arguments of `chiso run`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  chiso run latest_by_province --param indicator=eid_accounts")]
+pub struct RunArgs {
+    /// The saved query's name (`chiso queries` lists them).
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
+    /// A parameter value; repeat for several.
+    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// A directory of extra saved queries (NAME.sql) beside the built-in ones.
+    #[arg(long, env = "CHISO_QUERIES", value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+    /// Print help (with a NAME: the saved query's description and parameters).
+    #[arg(long, short = 'h', action = ArgAction::SetTrue)]
+    help: bool,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+fn parse_param(raw: &str) -> Result<(String, String), String> {
+    let (k, v) = raw.split_once('=').ok_or_else(|| format!("expected KEY=VALUE, got {raw:?}"))?;
+    if k.trim().is_empty() {
+        return Err(format!("no parameter name in {raw:?}"));
+    }
+    Ok((k.trim().to_string(), v.to_string()))
+}
+
+pub async fn run(cli: &Cli, args: &RunArgs) -> Result<()> {
+    let all = load_all(args.queries.as_deref())?;
+    let Some(name) = &args.name else {
+        if args.help {
+            let mut cmd = Cli::command();
+            if let Some(run) = cmd.find_subcommand_mut("run") {
+                print!("{}", run.render_long_help());
+            }
+            return Ok(());
+        }
+        return Err(usage("which saved query? `chiso run NAME`; `chiso queries` lists them"));
+    };
+    let query = find(&all, name)?;
+    if args.help {
+        print!("{}", query.help());
+        return Ok(());
+    }
+    let engine = cli.engine().await?;
+    let result = engine.run_saved(query, &args.params).await?;
+    print_results(&args.out, &[result])
+}

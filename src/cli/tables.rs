@@ -1,0 +1,51 @@
+//! `chiso tables`: what tables there are, with row and column counts.
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::print::print_results;
+use super::{Cli, OutputArgs};
+use crate::data::schema::table_def;
+use crate::engine::{Engine, QueryResult};
+use crate::error::Result;
+
+/// Row count of `table`, read through SQL (Parquet statistics answer it without a scan).
+pub async fn row_count(engine: &Engine, table: &str) -> Result<i64> {
+    let result = engine.sql(&format!("SELECT count(*) FROM \"{table}\"")).await?;
+    let count = result
+        .first()
+        .and_then(|r| r.batches.first())
+        .and_then(|b| b.column(0).as_any().downcast_ref::<Int64Array>().map(|a| a.value(0)))
+        .unwrap_or(0);
+    Ok(count)
+}
+
+pub async fn run(cli: &Cli, out: &OutputArgs) -> Result<()> {
+    let engine = cli.engine().await?;
+    let names = engine.table_names();
+    let mut rows = Vec::new();
+    let mut columns = Vec::new();
+    let mut abouts = Vec::new();
+    for name in &names {
+        rows.push(row_count(&engine, name).await?);
+        let provider = engine.context().table_provider(name.as_str()).await?;
+        columns.push(provider.schema().fields().len() as i64);
+        abouts.push(table_def(name).map(|d| d.about).unwrap_or(""));
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("table", DataType::Utf8, false),
+        Field::new("rows", DataType::Int64, false),
+        Field::new("columns", DataType::Int64, false),
+        Field::new("about", DataType::Utf8, false),
+    ]));
+    let arrays: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(names)),
+        Arc::new(Int64Array::from(rows)),
+        Arc::new(Int64Array::from(columns)),
+        Arc::new(StringArray::from(abouts)),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+    print_results(out, &[QueryResult { schema, batches: vec![batch] }])
+}

@@ -1,0 +1,154 @@
+//! Finding tables: the default warehouse (built from the embedded datasets on first use, cached),
+//! any `--warehouse DIR` of Parquet tables, and one-off `--table NAME=PATH` files.
+use std::path::{Path, PathBuf};
+
+use datafusion::datasource::listing::ListingTableUrl;
+use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
+
+use crate::data::build::build_warehouse;
+use crate::data::datasets::{Datasets, FINGERPRINT};
+use crate::error::{Error, Result};
+
+/// The cache directory chiso keeps its default warehouse (and shell history) in:
+/// `$CHISO_CACHE_DIR`, else `$XDG_CACHE_HOME/chiso`, else `~/.cache/chiso`, else the temp directory.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CHISO_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("chiso");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(home).join(".cache").join("chiso");
+    }
+    std::env::temp_dir().join("chiso")
+}
+
+/// The default warehouse: the embedded curated datasets, built to Parquet once per version of
+/// the data and kept in the cache directory. Returns its path, building it first if needed.
+pub async fn default_warehouse() -> Result<PathBuf> {
+    let dir = cache_dir().join(format!("warehouse-{FINGERPRINT}"));
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    match build_warehouse(&Datasets::Embedded, &dir).await {
+        Ok(_) => Ok(dir),
+        // Another chiso process may have built it at the same moment: theirs is as good as ours.
+        Err(_) if dir.is_dir() => Ok(dir),
+        Err(e) => Err(Error::Data(format!(
+            "cannot build the default warehouse in {}: {e}\n\
+             Set CHISO_CACHE_DIR to a writable directory, or pass --warehouse DIR.",
+            dir.display()
+        ))),
+    }
+}
+
+/// A table found in a warehouse directory.
+#[derive(Debug, Clone)]
+pub struct FoundTable {
+    /// Table name (file stem or directory name).
+    pub name: String,
+    /// The Parquet file, or the directory of Parquet files.
+    pub path: PathBuf,
+}
+
+/// The tables of warehouse `dir`: each `NAME.parquet` file or `NAME/` directory of Parquet files.
+/// Hidden entries (names starting with `.` or `_`) are skipped: they are temporary or internal.
+pub fn scan_warehouse(dir: &Path) -> Result<Vec<FoundTable>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::Data(format!(
+            "cannot read warehouse {}: {e}\nPass --warehouse with a directory of Parquet tables, or leave it out to use the built-in data.",
+            dir.display()
+        ))
+    })?;
+    let mut tables = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, "read", e))?.path();
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if file_name.starts_with('.') || file_name.starts_with('_') {
+            continue;
+        }
+        if path.is_dir() {
+            tables.push(FoundTable { name: file_name.to_string(), path });
+        } else if let Some(stem) = file_name.strip_suffix(".parquet") {
+            tables.push(FoundTable { name: stem.to_string(), path });
+        }
+    }
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(tables)
+}
+
+/// Register every table of warehouse `dir` in `ctx` as a Parquet listing table.
+pub async fn register_warehouse(ctx: &SessionContext, dir: &Path) -> Result<Vec<FoundTable>> {
+    let tables = scan_warehouse(dir)?;
+    for table in &tables {
+        register_parquet(ctx, &table.name, &table.path).await?;
+    }
+    Ok(tables)
+}
+
+/// A local path as a listing-table URL; directories get the trailing `/` that marks them as such.
+fn table_url(path: &Path) -> Result<ListingTableUrl> {
+    let abs = std::path::absolute(path).map_err(|e| Error::io(path, "resolve", e))?;
+    let mut text = abs.to_string_lossy().into_owned();
+    if abs.is_dir() && !text.ends_with('/') {
+        text.push('/');
+    }
+    Ok(ListingTableUrl::parse(&text)?)
+}
+
+async fn register_parquet(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
+    let url = table_url(path)?;
+    ctx.register_parquet(name, url.as_str(), ParquetReadOptions::default()).await.map_err(|e| {
+        Error::Data(format!("cannot read table {name} at {}: {}", path.display(), e.find_root()))
+    })
+}
+
+/// Register one extra file or directory as table `name`; the format comes from the file extension
+/// (`.parquet`, `.csv`, `.json`/`.ndjson`/`.jsonl`), or from the files inside a directory.
+pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
+    if !path.exists() {
+        return Err(Error::Usage(format!(
+            "--table {name}={}: no such file or directory",
+            path.display()
+        )));
+    }
+    let ext = format_of(path)?;
+    let url = table_url(path)?;
+    let location = url.as_str();
+    let result = match ext.as_str() {
+        "parquet" => return register_parquet(ctx, name, path).await,
+        "csv" => ctx.register_csv(name, location, CsvReadOptions::new()).await,
+        "json" | "ndjson" | "jsonl" => {
+            ctx.register_json(name, location, JsonReadOptions::default().file_extension(&format!(".{ext}")))
+                .await
+        }
+        other => {
+            return Err(Error::Usage(format!(
+                "--table {name}={}: unknown format .{other}; use a .parquet, .csv, .json or .ndjson file",
+                path.display()
+            )))
+        }
+    };
+    result.map_err(|e| {
+        Error::Data(format!("cannot read table {name} at {}: {}", path.display(), e.find_root()))
+    })
+}
+
+const KNOWN: [&str; 5] = ["parquet", "csv", "json", "ndjson", "jsonl"];
+
+/// The extension that decides how `path` is read: its own, or that of the first file inside it.
+fn format_of(path: &Path) -> Result<String> {
+    let ext_of = |p: &Path| p.extension().map(|e| e.to_string_lossy().to_lowercase());
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|e| Error::io(path, "read", e))?;
+        let exts: Vec<String> = entries.flatten().filter_map(|e| ext_of(&e.path())).collect();
+        KNOWN.iter().find(|k| exts.iter().any(|e| e == *k)).map(|k| k.to_string()).ok_or_else(|| {
+            Error::Usage(format!("{}: the directory holds no data files", path.display()))
+        })
+    } else {
+        Ok(ext_of(path).unwrap_or_default())
+    }
+}

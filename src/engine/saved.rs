@@ -1,0 +1,280 @@
+//! Saved queries: `queries/NAME.sql` files whose comment header describes them and declares their
+//! parameters. Parameters are bound as DataFusion placeholders (`$name`), never spliced into SQL.
+//!
+//! Header format (leading `--` lines):
+//! ```sql
+//! -- One line saying what the query answers.
+//! -- @param indicator text = eid_accounts -- indicator code (see the indicators table)
+//! -- @param as_of date -- required: no default
+//! ```
+use std::fmt;
+use std::path::Path;
+
+use datafusion::common::ScalarValue;
+
+use crate::data::datasets::embedded_queries;
+use crate::error::{Error, Result};
+use crate::util::closest;
+
+/// The type of a saved query's parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// Any text (Utf8).
+    Text,
+    /// A whole number (Int64).
+    Int,
+    /// A number (Float64).
+    Float,
+    /// A calendar date written `YYYY-MM-DD` (Date32).
+    Date,
+}
+
+impl ParamType {
+    fn parse(word: &str) -> Option<Self> {
+        match word {
+            "text" => Some(Self::Text),
+            "int" => Some(Self::Int),
+            "float" => Some(Self::Float),
+            "date" => Some(Self::Date),
+            _ => None,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Int => "a whole number",
+            Self::Float => "a number",
+            Self::Date => "a date written YYYY-MM-DD",
+        }
+    }
+
+    /// Convert `raw` to a value of this type, or `None` if it is not one.
+    fn value(self, raw: &str) -> Option<ScalarValue> {
+        match self {
+            Self::Text => Some(ScalarValue::Utf8(Some(raw.to_string()))),
+            Self::Int => raw.trim().parse::<i64>().ok().map(|v| ScalarValue::Int64(Some(v))),
+            Self::Float => raw.trim().parse::<f64>().ok().map(|v| ScalarValue::Float64(Some(v))),
+            Self::Date => {
+                let date = chrono_date(raw.trim())?;
+                Some(ScalarValue::Date32(Some(date)))
+            }
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (arrow's own parser, strict about the format).
+fn chrono_date(raw: &str) -> Option<i32> {
+    use datafusion::arrow::compute::kernels::cast_utils::Parser;
+    use datafusion::arrow::datatypes::Date32Type;
+    let bytes = raw.as_bytes();
+    let well_formed = bytes.len() == 10 && bytes[4] == b'-' && bytes[7] == b'-';
+    if !well_formed {
+        return None;
+    }
+    Date32Type::parse(raw)
+}
+
+impl fmt::Display for ParamType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Text => "text",
+            Self::Int => "int",
+            Self::Float => "float",
+            Self::Date => "date",
+        })
+    }
+}
+
+/// One declared parameter of a saved query.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Name, used as `$name` in the SQL and `--param name=value` on the command line.
+    pub name: String,
+    /// Declared type.
+    pub ty: ParamType,
+    /// Default value as written in the header; `None` makes the parameter required.
+    pub default: Option<String>,
+    /// What the parameter means.
+    pub help: String,
+}
+
+/// A saved query: its name, header and SQL.
+#[derive(Debug, Clone)]
+pub struct SavedQuery {
+    /// File stem of `queries/NAME.sql`.
+    pub name: String,
+    /// The header's description.
+    pub description: String,
+    /// Declared parameters, in header order.
+    pub params: Vec<Param>,
+    /// The whole file, header included (comments are valid SQL).
+    pub sql: String,
+}
+
+impl SavedQuery {
+    /// Parse a saved query file called `name` with contents `text`.
+    pub fn parse(name: &str, text: &str) -> Result<Self> {
+        let mut description = Vec::new();
+        let mut params = Vec::new();
+        for line in text.lines() {
+            let Some(comment) = line.trim().strip_prefix("--") else {
+                break;
+            };
+            let comment = comment.trim();
+            if let Some(decl) = comment.strip_prefix("@param") {
+                params.push(parse_param(name, decl)?);
+            } else if !comment.is_empty() && params.is_empty() {
+                description.push(comment);
+            }
+        }
+        if description.is_empty() {
+            return Err(Error::Data(format!(
+                "saved query {name}: the file must start with a `-- description` comment line"
+            )));
+        }
+        Ok(Self { name: name.to_string(), description: description.join(" "), params, sql: text.to_string() })
+    }
+
+    /// Bind `given` (`name=value` pairs from the command line) to the declared parameters,
+    /// filling defaults; every value is converted to its declared type.
+    pub fn bind(&self, given: &[(String, String)]) -> Result<Vec<(String, ScalarValue)>> {
+        for (key, _) in given {
+            if !self.params.iter().any(|p| &p.name == key) {
+                let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+                let takes = if names.is_empty() { "no parameters".to_string() } else { names.join(", ") };
+                let hint = closest(key, names.iter().copied())
+                    .map(|c| format!(" (did you mean {c}?)"))
+                    .unwrap_or_default();
+                return Err(Error::Usage(format!(
+                    "saved query {} has no parameter {key}{hint}; it takes: {takes}",
+                    self.name
+                )));
+            }
+        }
+        let mut bound = Vec::new();
+        for p in &self.params {
+            let raw = given.iter().rev().find(|(k, _)| *k == p.name).map(|(_, v)| v.as_str());
+            let Some(raw) = raw.or(p.default.as_deref()) else {
+                return Err(Error::Usage(format!(
+                    "saved query {} needs --param {}=<{}> ({}): {}",
+                    self.name, p.name, p.ty, p.ty.describe(), p.help
+                )));
+            };
+            let value = p.ty.value(raw).ok_or_else(|| {
+                Error::Usage(format!(
+                    "parameter {} of {} must be {}, not {raw:?}",
+                    p.name,
+                    self.name,
+                    p.ty.describe()
+                ))
+            })?;
+            bound.push((p.name.clone(), value));
+        }
+        Ok(bound)
+    }
+
+    /// The header as help text for `chiso run NAME --help`.
+    pub fn help(&self) -> String {
+        let mut out = format!("{}\n\n{}\n", self.name, self.description);
+        if self.params.is_empty() {
+            out.push_str("\nParameters: none\n");
+        } else {
+            out.push_str("\nParameters (--param NAME=VALUE):\n");
+            for p in &self.params {
+                let default = match &p.default {
+                    Some(d) => format!("default {d}"),
+                    None => "required".to_string(),
+                };
+                out.push_str(&format!("  {:<16} {:<6} {:<28} {}\n", p.name, p.ty, default, p.help));
+            }
+        }
+        out
+    }
+}
+
+fn parse_param(query: &str, decl: &str) -> Result<Param> {
+    let bad = |why: &str| Error::Data(format!("saved query {query}: bad @param line {decl:?}: {why}"));
+    let (spec, help) = match decl.split_once(" -- ") {
+        Some((s, h)) => (s.trim(), h.trim().to_string()),
+        None => (decl.trim(), String::new()),
+    };
+    let (head, default) = match spec.split_once('=') {
+        Some((h, d)) => (h.trim(), Some(d.trim().to_string())),
+        None => (spec, None),
+    };
+    let mut words = head.split_whitespace();
+    let name = words.next().ok_or_else(|| bad("no name"))?.to_string();
+    let ty_word = words.next().ok_or_else(|| bad("no type"))?;
+    let ty = ParamType::parse(ty_word).ok_or_else(|| bad("type must be text, int, float or date"))?;
+    if let Some(d) = &default {
+        if ty.value(d).is_none() {
+            return Err(bad("the default is not of the declared type"));
+        }
+    }
+    Ok(Param { name, ty, default, help })
+}
+
+/// Every saved query: the ones built into chiso, then those in `dir` (which replace built-in
+/// ones of the same name). Sorted by name.
+pub fn load_all(dir: Option<&Path>) -> Result<Vec<SavedQuery>> {
+    let mut all: Vec<SavedQuery> = Vec::new();
+    let mut add = |q: SavedQuery| {
+        all.retain(|old| old.name != q.name);
+        all.push(q);
+    };
+    for (file, text) in embedded_queries() {
+        if let Some(name) = file.strip_suffix(".sql").filter(|n| !n.contains('/')) {
+            add(SavedQuery::parse(name, text)?);
+        }
+    }
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "read queries directory", e))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".sql"))
+            else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, "read", e))?;
+            add(SavedQuery::parse(name, &text)?);
+        }
+    }
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all)
+}
+
+/// The saved query called `name`, or an error naming the closest ones.
+pub fn find<'a>(all: &'a [SavedQuery], name: &str) -> Result<&'a SavedQuery> {
+    all.iter().find(|q| q.name == name).ok_or_else(|| {
+        let hint = closest(name, all.iter().map(|q| q.name.as_str()))
+            .map(|c| format!(" Did you mean {c}?"))
+            .unwrap_or_default();
+        Error::Usage(format!("no saved query named {name}.{hint} `chiso queries` lists them all."))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const Q: &str = "-- Figures of one kind.\n-- @param indicator text = eid_accounts -- indicator code\n\
+                     -- @param as_of date -- the day\nSELECT $indicator, $as_of";
+
+    #[test]
+    fn header_and_binding() {
+        let q = SavedQuery::parse("demo", Q).unwrap();
+        assert_eq!(q.description, "Figures of one kind.");
+        assert_eq!(q.params.len(), 2);
+        assert_eq!(q.params[0].default.as_deref(), Some("eid_accounts"));
+        let err = q.bind(&[]).unwrap_err().to_string();
+        assert!(err.contains("--param as_of=<date>"), "{err}");
+        let err = q.bind(&[("as_of".into(), "15/4/2023".into())]).unwrap_err().to_string();
+        assert!(err.contains("must be a date written YYYY-MM-DD"), "{err}");
+        let bound = q.bind(&[("as_of".into(), "2023-04-15".into())]).unwrap();
+        assert_eq!(bound[0].1, ScalarValue::Utf8(Some("eid_accounts".into())));
+        assert_eq!(bound[1].1, ScalarValue::Date32(Some(19462)));
+        let err = q.bind(&[("as_off".into(), "x".into())]).unwrap_err().to_string();
+        assert!(err.contains("did you mean as_of"), "{err}");
+    }
+}

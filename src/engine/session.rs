@@ -1,0 +1,152 @@
+//! The query session: a DataFusion context with chiso's tables and functions registered, and the
+//! ways to run SQL on it (ad-hoc statements and saved queries).
+use std::path::PathBuf;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::{DFParser, Statement};
+
+use super::catalog::{default_warehouse, register_file, register_warehouse};
+use super::saved::SavedQuery;
+use crate::error::{Error, Result};
+use crate::util::closest;
+
+/// Where the session's tables come from.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// A directory of Parquet tables; `None` uses the built-in curated data.
+    pub warehouse: Option<PathBuf>,
+    /// Extra `NAME=PATH` tables for this session only.
+    pub tables: Vec<(String, PathBuf)>,
+}
+
+/// The result of one statement: its schema and rows.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    /// Column names and types (kept even when there are no rows).
+    pub schema: SchemaRef,
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+impl QueryResult {
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
+
+/// A chiso session over one warehouse.
+pub struct Engine {
+    ctx: SessionContext,
+    warehouse: PathBuf,
+}
+
+impl Engine {
+    /// Open a session: find the warehouse (building the default one on first use) and register its tables.
+    pub async fn open(options: &EngineOptions) -> Result<Self> {
+        let warehouse = match &options.warehouse {
+            Some(dir) => dir.clone(),
+            None => default_warehouse().await?,
+        };
+        let mut config = SessionConfig::new().with_information_schema(true);
+        // Text columns keep the declared Utf8 type (the table contract) rather than Utf8View.
+        config.options_mut().execution.parquet.schema_force_view_types = false;
+        let ctx = SessionContext::new_with_config(config);
+        register_warehouse(&ctx, &warehouse).await?;
+        for (name, path) in &options.tables {
+            register_file(&ctx, name, path).await?;
+        }
+        Ok(Self { ctx, warehouse })
+    }
+
+    /// The DataFusion context, for callers that want the full API.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The warehouse directory this session reads.
+    pub fn warehouse(&self) -> &PathBuf {
+        &self.warehouse
+    }
+
+    /// Names of the registered tables, sorted.
+    pub fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("public"))
+            .map(|s| s.table_names())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Run one or more `;`-separated statements, returning one result per statement.
+    pub async fn sql(&self, text: &str) -> Result<Vec<QueryResult>> {
+        let statements = DFParser::parse_sql(text).map_err(|e| self.explain(e.into()))?;
+        if statements.is_empty() {
+            return Err(Error::Usage("no SQL statement given".into()));
+        }
+        let mut results = Vec::new();
+        for statement in statements {
+            results.push(self.statement(statement, &[]).await?);
+        }
+        Ok(results)
+    }
+
+    /// Run a saved query with its parameters bound (see [`SavedQuery::bind`]).
+    pub async fn run_saved(&self, query: &SavedQuery, params: &[(String, String)]) -> Result<QueryResult> {
+        let values = query.bind(params)?;
+        let mut statements = DFParser::parse_sql(&query.sql).map_err(|e| self.explain(e.into()))?;
+        if statements.len() != 1 {
+            return Err(Error::Data(format!(
+                "saved query {} must hold exactly one statement, it has {}",
+                query.name,
+                statements.len()
+            )));
+        }
+        let statement = statements.pop_front().ok_or_else(|| Error::Data("empty query".into()))?;
+        self.statement(statement, &values).await
+    }
+
+    async fn statement(&self, statement: Statement, params: &[(String, ScalarValue)]) -> Result<QueryResult> {
+        let state = self.ctx.state();
+        let plan = state.statement_to_plan(statement).await.map_err(|e| self.explain(e))?;
+        let mut df = self.ctx.execute_logical_plan(plan).await.map_err(|e| self.explain(e))?;
+        if !params.is_empty() {
+            let values: Vec<(&str, ScalarValue)> = params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            df = df.with_param_values(values).map_err(|e| self.explain(e))?;
+        }
+        let schema = df.schema().inner().clone();
+        let batches = df.collect().await.map_err(|e| self.explain(e))?;
+        Ok(QueryResult { schema, batches })
+    }
+
+    /// Turn a DataFusion error into a user error, naming the closest table when one is unknown.
+    fn explain(&self, e: DataFusionError) -> Error {
+        let message = e.find_root().to_string();
+        if let Some(missing) = missing_table(&message) {
+            let names = self.table_names();
+            let hint = closest(&missing, names.iter().map(|s| s.as_str()))
+                .map(|c| format!(" Did you mean {c}?"))
+                .unwrap_or_default();
+            return Error::Data(format!(
+                "{message}.{hint} Tables: {}. (`chiso tables` lists them with row counts.)",
+                names.join(", ")
+            ));
+        }
+        Error::Query(e)
+    }
+}
+
+/// The bare table name in DataFusion's "table 'datafusion.public.x' not found" message.
+fn missing_table(message: &str) -> Option<String> {
+    let start = message.find("table '")? + "table '".len();
+    let rest = &message[start..];
+    let end = rest.find("' not found")?;
+    Some(rest[..end].rsplit('.').next().unwrap_or_default().to_string())
+}

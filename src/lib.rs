@@ -1,0 +1,14 @@
+//! chiso: an embedded SQL analytics engine for the indicators of Vietnam's Đề án 06.
+//!
+//! Reported figures are kept as Parquet tables and queried with Apache DataFusion. The library
+//! holds everything; the `chiso` binary is a thin command line over [`cli::main`].
+pub mod cli;
+pub mod data;
+pub mod engine;
+pub mod error;
+pub mod numbers;
+pub mod output;
+mod util;
+
+pub use engine::{Engine, EngineOptions, QueryResult};
+pub use error::{Error, Result};
