@@ -5,7 +5,7 @@ use clap::Args;
 
 use crate::data::build::build_warehouse;
 use crate::data::datasets::Datasets;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Arguments of `chiso build`.
 #[derive(Debug, Args)]
@@ -27,9 +27,23 @@ pub fn choose_datasets(dir: Option<&Path>) -> Datasets {
     }
 }
 
+/// True when `dir` holds nothing but Parquet tables (what `build` writes), so replacing it loses nothing else.
+fn is_warehouse(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().all(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+}
+
 pub async fn run(args: &BuildArgs) -> Result<()> {
+    if args.out.exists() && !(args.out.is_dir() && is_warehouse(&args.out)) {
+        return Err(Error::Usage(format!(
+            "--out {} already exists and is not a chiso warehouse; choose a new directory or remove it first",
+            args.out.display()
+        )));
+    }
     let datasets = choose_datasets(args.datasets.as_deref());
-    let counts = build_warehouse(&datasets, &args.out).await?;
+    let counts = build_warehouse(&datasets, &args.out, true).await?;
     let from = match &datasets {
         Datasets::Dir(d) => d.display().to_string(),
         Datasets::Embedded => "the built-in datasets".to_string(),

@@ -39,7 +39,7 @@ pub async fn run(cli: &Cli, args: &QueryArgs) -> Result<()> {
         }
     };
     if sql.trim().is_empty() {
-        return Err(usage("the SQL is empty"));
+        return Err(usage("no SQL given (the SQL text is empty): pass it as an argument, with -f FILE, or on standard input"));
     }
     let engine = cli.engine().await?;
     let results = engine.sql(&sql).await?;

@@ -35,16 +35,15 @@ pub async fn run(cli: &Cli, args: &ValidateArgs) -> Result<()> {
         cli.engine_options()
     } else {
         let datasets = choose_datasets(args.datasets.as_deref());
-        let engine = match &datasets {
+        match &datasets {
             Datasets::Embedded => EngineOptions { warehouse: None, tables: cli.tables.clone() },
             Datasets::Dir(_) => {
                 scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), "write to", e))?;
                 let dir = scratch.path().join("warehouse");
-                build_warehouse(&datasets, &dir).await?;
+                build_warehouse(&datasets, &dir, true).await?;
                 EngineOptions { warehouse: Some(dir), tables: cli.tables.clone() }
             }
-        };
-        engine
+        }
     };
     let engine = Engine::open(&options).await?;
     let findings = validate(&engine, args.sources.as_deref()).await?;

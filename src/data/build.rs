@@ -55,11 +55,12 @@ async fn write_sorted(def: &TableDef, batches: Vec<RecordBatch>, path: &Path) ->
     Ok(())
 }
 
-/// Build every curated table from `datasets` into the directory `out`, replacing what was there.
+/// Build every curated table from `datasets` into the directory `out`.
 ///
 /// The tables are written into a sibling temporary directory that is renamed into place at the end,
-/// so a failed build leaves `out` as it was.
-pub async fn build_warehouse(datasets: &Datasets, out: &Path) -> Result<Vec<(String, usize)>> {
+/// so a failed build leaves `out` as it was. With `replace`, an existing `out` is replaced; without,
+/// an `out` that appeared meanwhile (another process built it) is kept and this build discarded.
+pub async fn build_warehouse(datasets: &Datasets, out: &Path, replace: bool) -> Result<Vec<(String, usize)>> {
     let tmp = sibling(out, "tmp");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, "remove", e))?;
@@ -73,7 +74,16 @@ pub async fn build_warehouse(datasets: &Datasets, out: &Path) -> Result<Vec<(Str
             return Err(e);
         }
     };
-    replace_dir(&tmp, out)?;
+    if replace || !out.exists() {
+        if let Err(e) = replace_dir(&tmp, out) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            if replace || !out.is_dir() {
+                return Err(e);
+            }
+        }
+    } else {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
     Ok(counts)
 }
 

@@ -31,7 +31,7 @@ pub async fn default_warehouse() -> Result<PathBuf> {
     if dir.is_dir() {
         return Ok(dir);
     }
-    match build_warehouse(&Datasets::Embedded, &dir).await {
+    match build_warehouse(&Datasets::Embedded, &dir, false).await {
         Ok(_) => Ok(dir),
         // Another chiso process may have built it at the same moment: theirs is as good as ours.
         Err(_) if dir.is_dir() => Ok(dir),

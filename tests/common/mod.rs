@@ -1,0 +1,96 @@
+//! Helpers for the end-to-end tests: run the real `chiso` binary and look at what it did.
+#![allow(dead_code)]
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The seed reports, kept outside the repository in `../shared/seeds`.
+pub fn seeds() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds")
+}
+
+/// A cache directory shared by the tests of one run, so the default warehouse is built once.
+pub fn cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("chiso-cache")
+}
+
+/// What one run of `chiso` gave.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+fn finish(out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chiso"));
+    cmd.args(args)
+        .env("CHISO_CACHE_DIR", cache())
+        .env_remove("CHISO_WAREHOUSE")
+        .env_remove("CHISO_QUERIES")
+        .env_remove("RUST_BACKTRACE")
+        .current_dir(env!("CARGO_TARGET_TMPDIR"));
+    cmd
+}
+
+/// Run `chiso ARGS` from a directory without a `datasets/` folder (so the built-in data is used).
+pub fn chiso(args: &[&str]) -> Run {
+    finish(command(args).stdin(Stdio::null()).output().expect("run chiso"))
+}
+
+/// Run `chiso ARGS` with `input` on standard input.
+pub fn chiso_stdin(args: &[&str], input: &str) -> Run {
+    let mut child = command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run chiso");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    finish(child.wait_with_output().unwrap())
+}
+
+/// Run `chiso ARGS` and insist it succeeded; returns standard output.
+pub fn ok(args: &[&str]) -> String {
+    let run = chiso(args);
+    assert_eq!(run.code, 0, "chiso {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
+    run.stdout
+}
+
+/// Run a query with CSV output and return its rows (header dropped) as vectors of fields.
+pub fn rows(sql: &str) -> Vec<Vec<String>> {
+    let out = ok(&["query", sql, "--format", "csv"]);
+    parse_csv(&out)
+}
+
+/// Split simple CSV output (fields without embedded newlines) into rows, dropping the header.
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    text.lines().skip(1).map(split_csv_line).collect()
+}
+
+fn split_csv_line(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
