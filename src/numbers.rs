@@ -43,7 +43,11 @@ pub fn parse_digits(token: &str) -> Option<f64> {
         (0, _) if commas == 1 => decimal(token, ',')?,
         (0, _) => grouped(token, ',')?,
         _ => {
-            let (group, mark) = if token.rfind('.') > token.rfind(',') { (',', '.') } else { ('.', ',') };
+            let (group, mark) = if token.rfind('.') > token.rfind(',') {
+                (',', '.')
+            } else {
+                ('.', ',')
+            };
             let (int, frac) = token.rsplit_once(mark)?;
             let int = grouped(int, group).or_else(|| all_digits(int).then(|| int.to_string()))?;
             if !all_digits(frac) {
@@ -94,7 +98,12 @@ pub fn numbers_in(text: &str) -> Vec<f64> {
             continue;
         }
         let mut j = i;
-        while j < chars.len() && (chars[j].1.is_ascii_digit() || ((chars[j].1 == '.' || chars[j].1 == ',') && j + 1 < chars.len() && chars[j + 1].1.is_ascii_digit())) {
+        while j < chars.len()
+            && (chars[j].1.is_ascii_digit()
+                || ((chars[j].1 == '.' || chars[j].1 == ',')
+                    && j + 1 < chars.len()
+                    && chars[j + 1].1.is_ascii_digit()))
+        {
             j += 1;
         }
         let end = chars.get(j).map(|(b, _)| *b).unwrap_or(text.len());
@@ -133,7 +142,16 @@ mod tests {
 
     #[test]
     fn not_numbers() {
-        for bad in ["", "abc", "1..2", "1.2.3", "12.34.567", "1,5 cái", ",5", "5,"] {
+        for bad in [
+            "",
+            "abc",
+            "1..2",
+            "1.2.3",
+            "12.34.567",
+            "1,5 cái",
+            ",5",
+            "5,",
+        ] {
             assert_eq!(parse_vn_number(bad), None, "{bad:?}");
         }
     }

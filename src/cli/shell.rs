@@ -16,14 +16,26 @@ const HELP: &str = "Type SQL ending with ; (it may span several lines).\n\
 
 pub async fn run(cli: &Cli) -> Result<()> {
     let engine = cli.engine().await?;
-    let mut editor = DefaultEditor::new().map_err(|e| Error::Data(format!("cannot start the prompt: {e}")))?;
+    let mut editor =
+        DefaultEditor::new().map_err(|e| Error::Data(format!("cannot start the prompt: {e}")))?;
     let history = cache_dir().join("shell_history");
     let _ = editor.load_history(&history);
-    let table = OutputArgs { format: Some(Format::Table), out: None };
-    println!("chiso {} — SQL over {}. \\? for help, \\q to quit.", env!("CARGO_PKG_VERSION"), engine.warehouse().display());
+    let table = OutputArgs {
+        format: Some(Format::Table),
+        out: None,
+    };
+    println!(
+        "chiso {} — SQL over {}. \\? for help, \\q to quit.",
+        env!("CARGO_PKG_VERSION"),
+        engine.warehouse().display()
+    );
     let mut pending = String::new();
     loop {
-        let prompt = if pending.is_empty() { "chiso> " } else { "   ..> " };
+        let prompt = if pending.is_empty() {
+            "chiso> "
+        } else {
+            "   ..> "
+        };
         let line = match editor.readline(prompt) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => {

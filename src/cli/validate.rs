@@ -13,8 +13,10 @@ use crate::error::{Error, Result};
 
 /// Arguments of `chiso validate`.
 #[derive(Debug, Args)]
-#[command(after_help = "Without --warehouse, checks the curated CSV (./datasets if present, else the built-in copy).\n\
-    Exit code: 0 when there are only warnings, 1 on any error.")]
+#[command(
+    after_help = "Without --warehouse, checks the curated CSV (./datasets if present, else the built-in copy).\n\
+    Exit code: 0 when there are only warnings, 1 on any error."
+)]
 pub struct ValidateArgs {
     /// The curated datasets directory to check [default: ./datasets if present, else the built-in data].
     #[arg(long, value_name = "DIR", conflicts_with = "warehouse")]
@@ -27,7 +29,10 @@ pub struct ValidateArgs {
 pub async fn run(cli: &Cli, args: &ValidateArgs) -> Result<()> {
     if let Some(dir) = &args.sources {
         if !dir.is_dir() {
-            return Err(Error::Usage(format!("--sources {}: not a directory of report texts", dir.display())));
+            return Err(Error::Usage(format!(
+                "--sources {}: not a directory of report texts",
+                dir.display()
+            )));
         }
     }
     let scratch;
@@ -36,24 +41,36 @@ pub async fn run(cli: &Cli, args: &ValidateArgs) -> Result<()> {
     } else {
         let datasets = choose_datasets(args.datasets.as_deref());
         match &datasets {
-            Datasets::Embedded => EngineOptions { warehouse: None, tables: cli.tables.clone() },
+            Datasets::Embedded => EngineOptions {
+                warehouse: None,
+                tables: cli.tables.clone(),
+            },
             Datasets::Dir(_) => {
-                scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), "write to", e))?;
+                scratch = tempfile::tempdir()
+                    .map_err(|e| Error::io(std::env::temp_dir(), "write to", e))?;
                 let dir = scratch.path().join("warehouse");
                 build_warehouse(&datasets, &dir, true).await?;
-                EngineOptions { warehouse: Some(dir), tables: cli.tables.clone() }
+                EngineOptions {
+                    warehouse: Some(dir),
+                    tables: cli.tables.clone(),
+                }
             }
         }
     };
     let engine = Engine::open(&options).await?;
     let findings = validate(&engine, args.sources.as_deref()).await?;
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
     for finding in &findings {
         println!("{finding}");
     }
     println!("{} errors, {} warnings", errors, findings.len() - errors);
     if errors > 0 {
-        return Err(Error::Data(format!("validation failed with {errors} errors")));
+        return Err(Error::Data(format!(
+            "validation failed with {errors} errors"
+        )));
     }
     Ok(())
 }

@@ -78,7 +78,10 @@ fn read_dir_csv(path: &Path) -> Result<Vec<CsvFile>> {
                     e.utf8_error().valid_up_to()
                 ))
             })?;
-            Ok(CsvFile { origin: p.display().to_string(), text: Cow::Owned(text) })
+            Ok(CsvFile {
+                origin: p.display().to_string(),
+                text: Cow::Owned(text),
+            })
         })
         .collect()
 }

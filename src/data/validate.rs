@@ -86,7 +86,9 @@ fn text_at(batch: &RecordBatch, col: usize, row: usize) -> Option<String> {
     if array.is_null(row) {
         return None;
     }
-    let cast = datafusion::arrow::compute::cast(array, &datafusion::arrow::datatypes::DataType::Utf8).ok()?;
+    let cast =
+        datafusion::arrow::compute::cast(array, &datafusion::arrow::datatypes::DataType::Utf8)
+            .ok()?;
     Some(cast.as_string::<i32>().value(row).to_string())
 }
 
@@ -105,7 +107,10 @@ fn squash(text: &str) -> String {
 pub async fn validate(engine: &Engine, sources: Option<&Path>) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for (check, severity, sql) in SQL_CHECKS {
-        let results = engine.sql(sql).await.map_err(|e| Error::Data(format!("validation check {check} could not run: {e}")))?;
+        let results = engine
+            .sql(sql)
+            .await
+            .map_err(|e| Error::Data(format!("validation check {check} could not run: {e}")))?;
         for result in results {
             for batch in &result.batches {
                 for row in 0..batch.num_rows() {
@@ -120,22 +125,38 @@ pub async fn validate(engine: &Engine, sources: Option<&Path>) -> Result<Vec<Fin
         }
     }
     quote_checks(engine, sources, &mut findings).await?;
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.obs_id.cmp(&b.obs_id)).then(a.check.cmp(b.check)));
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.obs_id.cmp(&b.obs_id))
+            .then(a.check.cmp(b.check))
+    });
     Ok(findings)
 }
 
-async fn quote_checks(engine: &Engine, sources: Option<&Path>, findings: &mut Vec<Finding>) -> Result<()> {
+async fn quote_checks(
+    engine: &Engine,
+    sources: Option<&Path>,
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
     let mut texts: HashMap<String, String> = HashMap::new();
     if let Some(dir) = sources {
-        for result in engine.sql("SELECT source_id, seed_file FROM sources WHERE seed_file IS NOT NULL").await? {
+        for result in engine
+            .sql("SELECT source_id, seed_file FROM sources WHERE seed_file IS NOT NULL")
+            .await?
+        {
             for batch in &result.batches {
                 for row in 0..batch.num_rows() {
-                    let (Some(id), Some(file)) = (text_at(batch, 0, row), text_at(batch, 1, row)) else {
+                    let (Some(id), Some(file)) = (text_at(batch, 0, row), text_at(batch, 1, row))
+                    else {
                         continue;
                     };
                     let path = dir.join(&file);
                     let text = std::fs::read_to_string(&path).map_err(|e| {
-                        Error::Data(format!("cannot read report {} of source {id}: {e}", path.display()))
+                        Error::Data(format!(
+                            "cannot read report {} of source {id}: {e}",
+                            path.display()
+                        ))
                     })?;
                     texts.insert(id, squash(&text));
                 }
@@ -151,7 +172,11 @@ async fn quote_checks(engine: &Engine, sources: Option<&Path>, findings: &mut Ve
                 let source = text_at(batch, 2, row).unwrap_or_default();
                 let written = numbers_in(&quote);
                 // The sign of a change is in the words (`giảm 11 bậc`), not the digits.
-                let present = |v: f64| written.iter().any(|w| (w - v.abs()).abs() <= 1e-9 * v.abs().max(1.0));
+                let present = |v: f64| {
+                    written
+                        .iter()
+                        .any(|w| (w - v.abs()).abs() <= 1e-9 * v.abs().max(1.0))
+                };
                 // A target is often implied (`vượt mục tiêu 16,79%`) rather than written: only the
                 // figures themselves must be in the quote.
                 for (name, col) in [("value", 3), ("numerator", 4), ("denominator", 5)] {
@@ -168,11 +193,20 @@ async fn quote_checks(engine: &Engine, sources: Option<&Path>, findings: &mut Ve
                     let found = texts.get(&source).map(|t| t.contains(&squash(&quote)));
                     let problem = match found {
                         Some(true) => None,
-                        Some(false) => Some(format!("quote not found in the report of {source}: {quote:?}")),
-                        None => Some(format!("source {source} names no report file to check the quote in")),
+                        Some(false) => Some(format!(
+                            "quote not found in the report of {source}: {quote:?}"
+                        )),
+                        None => Some(format!(
+                            "source {source} names no report file to check the quote in"
+                        )),
                     };
                     if let Some(message) = problem {
-                        findings.push(Finding { severity: Severity::Error, check: "quote_source", obs_id: id.clone(), message });
+                        findings.push(Finding {
+                            severity: Severity::Error,
+                            check: "quote_source",
+                            obs_id: id.clone(),
+                            message,
+                        });
                     }
                 }
             }

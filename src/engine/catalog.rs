@@ -71,9 +71,15 @@ pub fn scan_warehouse(dir: &Path) -> Result<Vec<FoundTable>> {
             continue;
         }
         if path.is_dir() {
-            tables.push(FoundTable { name: file_name.to_string(), path });
+            tables.push(FoundTable {
+                name: file_name.to_string(),
+                path,
+            });
         } else if let Some(stem) = file_name.strip_suffix(".parquet") {
-            tables.push(FoundTable { name: stem.to_string(), path });
+            tables.push(FoundTable {
+                name: stem.to_string(),
+                path,
+            });
         }
     }
     tables.sort_by(|a, b| a.name.cmp(&b.name));
@@ -101,9 +107,15 @@ fn table_url(path: &Path) -> Result<ListingTableUrl> {
 
 async fn register_parquet(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
     let url = table_url(path)?;
-    ctx.register_parquet(name, url.as_str(), ParquetReadOptions::default()).await.map_err(|e| {
-        Error::Data(format!("cannot read table {name} at {}: {}", path.display(), e.find_root()))
-    })
+    ctx.register_parquet(name, url.as_str(), ParquetReadOptions::default())
+        .await
+        .map_err(|e| {
+            Error::Data(format!(
+                "cannot read table {name} at {}: {}",
+                path.display(),
+                e.find_root()
+            ))
+        })
 }
 
 /// Register one extra file or directory as table `name`; the format comes from the file extension
@@ -133,7 +145,11 @@ pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path) -> Res
         }
     };
     result.map_err(|e| {
-        Error::Data(format!("cannot read table {name} at {}: {}", path.display(), e.find_root()))
+        Error::Data(format!(
+            "cannot read table {name} at {}: {}",
+            path.display(),
+            e.find_root()
+        ))
     })
 }
 
@@ -144,10 +160,20 @@ fn format_of(path: &Path) -> Result<String> {
     let ext_of = |p: &Path| p.extension().map(|e| e.to_string_lossy().to_lowercase());
     if path.is_dir() {
         let entries = std::fs::read_dir(path).map_err(|e| Error::io(path, "read", e))?;
-        let exts: Vec<String> = entries.flatten().filter_map(|e| ext_of(&e.path())).collect();
-        KNOWN.iter().find(|k| exts.iter().any(|e| e == *k)).map(|k| k.to_string()).ok_or_else(|| {
-            Error::Usage(format!("{}: the directory holds no data files", path.display()))
-        })
+        let exts: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| ext_of(&e.path()))
+            .collect();
+        KNOWN
+            .iter()
+            .find(|k| exts.iter().any(|e| e == *k))
+            .map(|k| k.to_string())
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{}: the directory holds no data files",
+                    path.display()
+                ))
+            })
     } else {
         Ok(ext_of(path).unwrap_or_default())
     }
