@@ -2,6 +2,7 @@
 //! Parsing stays here; the work lives in the library modules the subcommands call.
 mod build;
 mod describe;
+mod functions;
 mod print;
 mod queries;
 mod query;
@@ -54,6 +55,8 @@ enum Command {
     Queries(queries::QueriesArgs),
     /// List the tables with their row counts.
     Tables(OutputArgs),
+    /// List the SQL functions chiso adds (Vietnamese numbers, periods, provinces), with examples.
+    Functions,
     /// Show the columns and types of one table.
     Describe(describe::DescribeArgs),
     /// An interactive SQL prompt with history and multi-line statements.
@@ -110,6 +113,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run::run(&cli, args).await,
         Command::Queries(args) => queries::run(args),
         Command::Tables(out) => tables::run(&cli, out).await,
+        Command::Functions => functions::run(),
         Command::Describe(args) => describe::run(&cli, args).await,
         Command::Shell => shell::run(&cli).await,
         Command::Build(args) => build::run(args).await,

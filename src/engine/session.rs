@@ -60,6 +60,7 @@ impl Engine {
             .parquet
             .schema_force_view_types = false;
         let ctx = SessionContext::new_with_config(config);
+        super::functions::register(&ctx);
         register_warehouse(&ctx, &warehouse).await?;
         for (name, path) in &options.tables {
             register_file(&ctx, name, path).await?;

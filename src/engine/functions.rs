@@ -1,0 +1,283 @@
+//! chiso's SQL functions, registered in every session: Vietnamese numbers, period labels,
+//! percentages, and the admin-unit reference tables as functions. `chiso functions` lists them
+//! with the examples below (which a test runs, so they stay true).
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use chrono::{Datelike, NaiveDate};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type};
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
+use datafusion::prelude::SessionContext;
+
+use crate::data::build::read_table;
+use crate::data::datasets::Datasets;
+use crate::data::schema::table_def;
+use crate::numbers::parse_vn_number;
+
+/// How one function is called and what it does, for `chiso functions`.
+pub struct FunctionDoc {
+    /// Name as called in SQL.
+    pub name: &'static str,
+    /// Arguments and result type.
+    pub signature: &'static str,
+    /// What it does.
+    pub about: &'static str,
+    /// `(SQL expression, expected result as CSV text)` pairs; empty text is NULL.
+    pub examples: &'static [(&'static str, &'static str)],
+}
+
+/// Every function chiso adds to DataFusion's own.
+pub const FUNCTIONS: &[FunctionDoc] = &[
+    FunctionDoc {
+        name: "vn_number",
+        signature: "vn_number(text) -> double",
+        about: "A number as Vietnamese reports write it: `.` groups thousands, `,` marks decimals, \
+                a dot before other than three digits is a decimal point; scale words triệu, nghìn/ngàn, tỷ. NULL if not a number.",
+        examples: &[
+            ("vn_number('1.494.541')", "1494541.0"),
+            ("vn_number('99,68')", "99.68"),
+            ("vn_number('85.7%')", "85.7"),
+            ("vn_number('1,5 triệu')", "1500000.0"),
+            ("vn_number('8 nghìn')", "8000.0"),
+            ("vn_number('hơn')", ""),
+        ],
+    },
+    FunctionDoc {
+        name: "pct",
+        signature: "pct(numerator double, denominator double) -> double",
+        about: "100 × numerator / denominator; NULL when the denominator is 0 or either is NULL.",
+        examples: &[("pct(338202, 339287)", "99.68021173814499"), ("pct(1, 0)", ""), ("pct(NULL, 4)", "")],
+    },
+    FunctionDoc {
+        name: "period_label",
+        signature: "period_label(period_start date, period_end date) -> text",
+        about: "A short label for a period: 2023, 2023-H1, 2023-Q2, 2023-04, `to 2023-04-15` for a stock \
+                (no start), else `start..end`.",
+        examples: &[
+            ("period_label(DATE '2023-01-01', DATE '2023-06-30')", "2023-H1"),
+            ("period_label(DATE '2023-04-01', DATE '2023-06-30')", "2023-Q2"),
+            ("period_label(DATE '2023-04-01', DATE '2023-04-30')", "2023-04"),
+            ("period_label(DATE '2024-01-01', DATE '2024-12-31')", "2024"),
+            ("period_label(NULL, DATE '2023-04-15')", "to 2023-04-15"),
+            ("period_label(DATE '2023-04-01', DATE '2023-04-18')", "2023-04-01..2023-04-18"),
+        ],
+    },
+    FunctionDoc {
+        name: "province_code",
+        signature: "province_code(text) -> text",
+        about: "The legacy (63-province) code of a province given by code or by name, with or without \
+                tone marks or the words tỉnh / thành phố. NULL if there is no such province.",
+        examples: &[
+            ("province_code('Nghệ An')", "40"),
+            ("province_code('thai binh')", "34"),
+            ("province_code('Tỉnh Hưng Yên')", "33"),
+            ("province_code('4')", "04"),
+            ("province_code('Atlantis')", ""),
+        ],
+    },
+    FunctionDoc {
+        name: "province_name",
+        signature: "province_name(code text) -> text",
+        about: "The name of a legacy province code (the 2025 name for a code only the 34 provinces use).",
+        examples: &[("province_name('40')", "Nghệ An"), ("province_name('34')", "Thái Bình")],
+    },
+    FunctionDoc {
+        name: "province_2025",
+        signature: "province_2025(code text) -> text",
+        about: "The code of the province (of the 34 in force since 2025-07-01) a legacy province became part of.",
+        examples: &[("province_2025('34')", "33"), ("province_2025('06')", "19"), ("province_2025('40')", "40")],
+    },
+    FunctionDoc {
+        name: "region",
+        signature: "region(code text) -> text",
+        about: "The statistical region (one of six) of a legacy province code.",
+        examples: &[("region('40')", "Bắc Trung Bộ và duyên hải miền Trung"), ("region('80')", "Đồng bằng sông Cửu Long")],
+    },
+];
+
+/// The province reference, read once from the built-in data.
+struct Provinces {
+    /// legacy code -> (name, region, 2025 code)
+    legacy: HashMap<String, (String, String, String)>,
+    /// 2025 code -> name
+    current: HashMap<String, String>,
+    /// normalised name (with and without tone marks) -> legacy code
+    by_name: HashMap<String, String>,
+}
+
+fn provinces() -> &'static Provinces {
+    static CELL: OnceLock<Provinces> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut p = Provinces { legacy: HashMap::new(), current: HashMap::new(), by_name: HashMap::new() };
+        let text = |batch: &datafusion::arrow::record_batch::RecordBatch, col: &str, row: usize| {
+            batch.column_by_name(col).map(|c| c.as_string::<i32>().value(row).to_string()).unwrap_or_default()
+        };
+        for name in ["provinces", "provinces_2025"] {
+            let Some(def) = table_def(name) else { continue };
+            // The reference data is compiled in and checked by the tests: it always parses.
+            let batches = read_table(&Datasets::Embedded, def).unwrap_or_default();
+            for batch in &batches {
+                for row in 0..batch.num_rows() {
+                    let code = text(batch, "code", row);
+                    if name == "provinces" {
+                        let entry = (text(batch, "name", row), text(batch, "region", row), text(batch, "province_2025_code", row));
+                        p.by_name.insert(normalise(&entry.0), code.clone());
+                        p.by_name.insert(normalise(&text(batch, "name_ascii", row)), code.clone());
+                        p.legacy.insert(code, entry);
+                    } else {
+                        p.current.insert(code, text(batch, "name", row));
+                    }
+                }
+            }
+        }
+        p
+    })
+}
+
+/// Lower case, single spaces, without a leading `tỉnh` / `thành phố` / `tp.`.
+fn normalise(name: &str) -> String {
+    let lower = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    for prefix in ["tỉnh ", "tinh ", "thành phố ", "thanh pho ", "tp. ", "tp."] {
+        if let Some(rest) = lower.strip_prefix(prefix) {
+            return rest.trim().to_string();
+        }
+    }
+    lower
+}
+
+/// The legacy code for a code or name (see [`FUNCTIONS`]).
+pub fn resolve_province(input: &str) -> Option<String> {
+    let p = provinces();
+    let trimmed = input.trim();
+    if !trimmed.is_empty() && trimmed.len() <= 2 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        let code = format!("{trimmed:0>2}");
+        return p.legacy.contains_key(&code).then_some(code);
+    }
+    p.by_name.get(&normalise(trimmed)).cloned()
+}
+
+/// A period label (see [`FUNCTIONS`]).
+pub fn period_label(start: Option<NaiveDate>, end: NaiveDate) -> String {
+    let Some(start) = start else {
+        return format!("to {end}");
+    };
+    let last_of_month = |d: NaiveDate| d.succ_opt().is_some_and(|next| next.day() == 1);
+    if start.year() == end.year() && start.day() == 1 && last_of_month(end) {
+        let (y, m0, m1) = (start.year(), start.month(), end.month());
+        match (m0, m1) {
+            (1, 12) => return format!("{y}"),
+            (1, 6) => return format!("{y}-H1"),
+            (7, 12) => return format!("{y}-H2"),
+            (m, n) if n == m + 2 && m % 3 == 1 => return format!("{y}-Q{}", m / 3 + 1),
+            (m, n) if m == n => return format!("{y}-{m:02}"),
+            _ => {}
+        }
+    }
+    format!("{start}..{end}")
+}
+
+/// Apply `f` row by row; scalar in, scalar out (DataFusion expects that shape back).
+fn map_rows(args: &[ColumnarValue], f: impl Fn(&[ArrayRef], usize) -> ArrayRef) -> datafusion::error::Result<ColumnarValue> {
+    let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let rows = arrays.first().map(|a| a.len()).unwrap_or(1);
+    let out = f(&arrays, rows);
+    if all_scalar {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+    } else {
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+fn text_fn(args: &[ColumnarValue], f: impl Fn(&str) -> Option<String>) -> datafusion::error::Result<ColumnarValue> {
+    map_rows(args, |arrays, rows| {
+        let input = arrays[0].as_string::<i32>();
+        let out: StringArray = (0..rows).map(|i| if input.is_null(i) { None } else { f(input.value(i)) }).collect();
+        Arc::new(out)
+    })
+}
+
+fn udf(
+    name: &str,
+    inputs: Vec<DataType>,
+    output: DataType,
+    fun: impl Fn(&[ColumnarValue]) -> datafusion::error::Result<ColumnarValue> + Send + Sync + 'static,
+) -> ScalarUDF {
+    create_udf(name, inputs, output, Volatility::Immutable, Arc::new(fun))
+}
+
+fn date_of(array: &ArrayRef, row: usize) -> Option<NaiveDate> {
+    let dates = array.as_primitive_opt::<Date32Type>()?;
+    if dates.is_null(row) {
+        return None;
+    }
+    Date32Type::to_naive_date_opt(dates.value(row))
+}
+
+/// Register every function of [`FUNCTIONS`] in `ctx`.
+pub fn register(ctx: &SessionContext) {
+    use DataType::{Date32, Float64, Utf8};
+    ctx.register_udf(udf("vn_number", vec![Utf8], Float64, |args| {
+        map_rows(args, |arrays, rows| {
+            let input = arrays[0].as_string::<i32>();
+            let out: Float64Array = (0..rows).map(|i| if input.is_null(i) { None } else { parse_vn_number(input.value(i)) }).collect();
+            Arc::new(out)
+        })
+    }));
+    ctx.register_udf(udf("pct", vec![Float64, Float64], Float64, |args| {
+        map_rows(args, |arrays, rows| {
+            let (n, d) = (arrays[0].as_primitive::<Float64Type>(), arrays[1].as_primitive::<Float64Type>());
+            let out: Float64Array = (0..rows)
+                .map(|i| (!n.is_null(i) && !d.is_null(i) && d.value(i) != 0.0).then(|| 100.0 * n.value(i) / d.value(i)))
+                .collect();
+            Arc::new(out)
+        })
+    }));
+    ctx.register_udf(udf("period_label", vec![Date32, Date32], Utf8, |args| {
+        map_rows(args, |arrays, rows| {
+            let out: StringArray = (0..rows)
+                .map(|i| date_of(&arrays[1], i).map(|end| period_label(date_of(&arrays[0], i), end)))
+                .collect();
+            Arc::new(out)
+        })
+    }));
+    ctx.register_udf(udf("province_code", vec![Utf8], Utf8, |args| text_fn(args, resolve_province)));
+    ctx.register_udf(udf("province_name", vec![Utf8], Utf8, |args| {
+        text_fn(args, |code| {
+            let p = provinces();
+            p.legacy.get(code).map(|e| e.0.clone()).or_else(|| p.current.get(code).cloned())
+        })
+    }));
+    ctx.register_udf(udf("province_2025", vec![Utf8], Utf8, |args| {
+        text_fn(args, |code| provinces().legacy.get(code).map(|e| e.2.clone()))
+    }));
+    ctx.register_udf(udf("region", vec![Utf8], Utf8, |args| text_fn(args, |code| provinces().legacy.get(code).map(|e| e.1.clone()))));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_labels() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(period_label(Some(d("2023-07-01")), d("2023-12-31")), "2023-H2");
+        assert_eq!(period_label(Some(d("2023-10-01")), d("2023-12-31")), "2023-Q4");
+        assert_eq!(period_label(Some(d("2024-02-01")), d("2024-02-29")), "2024-02");
+        assert_eq!(period_label(Some(d("2023-02-01")), d("2023-03-31")), "2023-02-01..2023-03-31");
+        assert_eq!(period_label(Some(d("2022-01-01")), d("2023-12-31")), "2022-01-01..2023-12-31");
+    }
+
+    #[test]
+    fn province_lookup_awkward_cases() {
+        assert_eq!(resolve_province(" 40 ").as_deref(), Some("40"));
+        assert_eq!(resolve_province("NGHỆ AN").as_deref(), Some("40"));
+        assert_eq!(resolve_province("Thành phố Hà Nội").as_deref(), Some("01"));
+        assert_eq!(resolve_province("ha noi").as_deref(), Some("01"));
+        assert_eq!(resolve_province(""), None);
+        assert_eq!(resolve_province("99"), None);
+        assert_eq!(resolve_province("400"), None);
+    }
+}
