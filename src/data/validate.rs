@@ -1,4 +1,4 @@
-//! `validate`: checks over the tables of a session. Broken data is an error; a source that
+//! `validate`: checks over the tables of a session (the warnings are the saved query `data_quality`). Broken data is an error; a source that
 //! disagrees with itself (a stated rate that is not its numerator over its denominator, parts
 //! that do not add up to their total) is a warning: it is kept as reported and flagged.
 use std::collections::HashMap;
@@ -9,6 +9,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Float64Type;
 use datafusion::arrow::record_batch::RecordBatch;
 
+use crate::engine::saved::{find, load_all};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::numbers::numbers_in;
@@ -28,7 +29,7 @@ pub struct Finding {
     /// Warning or error.
     pub severity: Severity,
     /// Short name of the check that found it.
-    pub check: &'static str,
+    pub check: String,
     /// The observation it concerns, if any.
     pub obs_id: Option<String>,
     /// What is wrong, with the figures involved.
@@ -68,17 +69,6 @@ const SQL_CHECKS: &[(&str, Severity, &str)] = &[
     ("numerator", Severity::Error, "SELECT obs_id, 'numerator ' || CAST(numerator AS VARCHAR) || ' exceeds denominator ' || CAST(denominator AS VARCHAR) FROM observations WHERE numerator > denominator"),
     ("range", Severity::Error, "SELECT o.obs_id, 'value ' || CAST(o.value AS VARCHAR) || ' is out of range for ' || i.kind || ' indicator ' || i.code || ' (' || i.unit || ')' FROM observations o JOIN indicators i ON o.indicator = i.code \
         WHERE (o.value < 0 AND i.kind <> 'change') OR (i.unit = 'percent' AND i.kind = 'ratio' AND o.value > 100)"),
-    ("rate", Severity::Warning, "SELECT o.obs_id, 'stated ' || CAST(o.value AS VARCHAR) || '% but ' || CAST(o.numerator AS VARCHAR) || '/' || CAST(o.denominator AS VARCHAR) || ' = ' || CAST(round(100 * o.numerator / o.denominator, 2) AS VARCHAR) || '%; quote: ' || coalesce(o.quote, '') FROM observations o JOIN indicators i ON o.indicator = i.code \
-        WHERE i.unit = 'percent' AND o.denominator > 0 AND o.qualifier = 'exact' \
-        AND abs(o.value - 100 * o.numerator / o.denominator) > 1e-9 + CASE WHEN o.value = trunc(o.value) THEN 1.0 \
-        ELSE 1.0 / power(10, length(split_part(CAST(o.value AS VARCHAR), '.', 2))) END"),
-    ("parts_sum", Severity::Warning, "WITH parts AS (SELECT code AS total, trim(unnest(string_to_array(sum_of, ';'))) AS part FROM indicators WHERE sum_of IS NOT NULL), \
-        pc AS (SELECT total, count(*) AS n FROM parts GROUP BY total), \
-        t AS (SELECT o.* FROM observations o JOIN (SELECT DISTINCT total FROM parts) x ON o.indicator = x.total), \
-        s AS (SELECT o.source_id, o.province_code, o.district_code, o.period_end, x.total, sum(o.value) AS parts_value, count(*) AS n FROM observations o JOIN parts x ON o.indicator = x.part GROUP BY 1, 2, 3, 4, 5) \
-        SELECT t.obs_id, 'total ' || CAST(t.value AS VARCHAR) || ' but its parts sum to ' || CAST(s.parts_value AS VARCHAR) || '; quote: ' || coalesce(t.quote, '') FROM t JOIN pc ON pc.total = t.indicator JOIN s ON t.indicator = s.total AND t.source_id = s.source_id AND t.period_end = s.period_end \
-        AND (t.province_code IS NOT DISTINCT FROM s.province_code) AND (t.district_code IS NOT DISTINCT FROM s.district_code) \
-        WHERE s.n = pc.n AND t.qualifier = 'exact' AND abs(t.value - s.parts_value) > 1e-6"),
 ];
 
 fn text_at(batch: &RecordBatch, col: usize, row: usize) -> Option<String> {
@@ -116,7 +106,7 @@ pub async fn validate(engine: &Engine, sources: Option<&Path>) -> Result<Vec<Fin
                 for row in 0..batch.num_rows() {
                     findings.push(Finding {
                         severity: *severity,
-                        check,
+                        check: check.to_string(),
                         obs_id: text_at(batch, 0, row),
                         message: text_at(batch, 1, row).unwrap_or_default(),
                     });
@@ -124,14 +114,52 @@ pub async fn validate(engine: &Engine, sources: Option<&Path>) -> Result<Vec<Fin
             }
         }
     }
+    disagreements(engine, &mut findings).await?;
     quote_checks(engine, sources, &mut findings).await?;
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.obs_id.cmp(&b.obs_id))
-            .then(a.check.cmp(b.check))
+            .then(a.check.cmp(&b.check))
     });
     Ok(findings)
+}
+
+/// Source disagreements are the saved query `data_quality`: the same SQL an analyst runs.
+async fn disagreements(engine: &Engine, findings: &mut Vec<Finding>) -> Result<()> {
+    let all = load_all(None)?;
+    let query = find(&all, "data_quality")?;
+    let result = engine
+        .run_saved(query, &[])
+        .await
+        .map_err(|e| Error::Data(format!("validation check data_quality could not run: {e}")))?;
+    let column = |name: &str| {
+        result
+            .schema
+            .index_of(name)
+            .map_err(|e| Error::Data(e.to_string()))
+    };
+    let (check, id, message, quote) = (
+        column("check")?,
+        column("obs_id")?,
+        column("message")?,
+        column("quote")?,
+    );
+    for batch in &result.batches {
+        for row in 0..batch.num_rows() {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                check: text_at(batch, check, row).unwrap_or_default(),
+                obs_id: text_at(batch, id, row),
+                message: format!(
+                    "{}; quote: {}",
+                    text_at(batch, message, row).unwrap_or_default(),
+                    text_at(batch, quote, row).unwrap_or_default()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 async fn quote_checks(
@@ -183,7 +211,7 @@ async fn quote_checks(
                     if let Some(v) = float_at(batch, col, row).filter(|v| !present(*v)) {
                         findings.push(Finding {
                             severity: Severity::Error,
-                            check: "quote_number",
+                            check: "quote_number".into(),
                             obs_id: id.clone(),
                             message: format!("the quote does not write the {name} {v}: {quote:?}"),
                         });
@@ -203,7 +231,7 @@ async fn quote_checks(
                     if let Some(message) = problem {
                         findings.push(Finding {
                             severity: Severity::Error,
-                            check: "quote_source",
+                            check: "quote_source".into(),
                             obs_id: id.clone(),
                             message,
                         });

@@ -156,15 +156,15 @@ impl SavedQuery {
             if !self.params.iter().any(|p| &p.name == key) {
                 let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
                 let takes = if names.is_empty() {
-                    "no parameters".to_string()
+                    "it takes no parameters".to_string()
                 } else {
-                    names.join(", ")
+                    format!("it takes: {}", names.join(", "))
                 };
                 let hint = closest(key, names.iter().copied())
                     .map(|c| format!(" (did you mean {c}?)"))
                     .unwrap_or_default();
                 return Err(Error::Usage(format!(
-                    "saved query {} has no parameter {key}{hint}; it takes: {takes}",
+                    "saved query {} has no parameter {key}{hint}; {takes}",
                     self.name
                 )));
             }
