@@ -13,7 +13,7 @@ fn run(name: &str, params: &[&str]) -> Vec<Vec<String>> {
     parse_csv(&ok(&args))
 }
 
-fn col<'a>(header: &'a str, name: &str) -> usize {
+fn col(header: &str, name: &str) -> usize {
     header
         .split(',')
         .position(|c| c == name)
