@@ -32,27 +32,13 @@ fn embed(root: &Path, sub: &str, ext: &str, code: &mut String, hash: &mut u64) {
     let mut files = Vec::new();
     collect(&base, ext, &mut files);
     files.sort();
-    writeln!(
-        code,
-        "pub const {}: &[(&str, &str)] = &[",
-        sub.to_uppercase()
-    )
-    .unwrap();
+    writeln!(code, "pub const {}: &[(&str, &str)] = &[", sub.to_uppercase()).unwrap();
     for file in files {
         println!("cargo:rerun-if-changed={}", file.display());
-        let rel = file
-            .strip_prefix(&base)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = file.strip_prefix(&base).unwrap().to_string_lossy().replace('\\', "/");
         fnv(hash, rel.as_bytes());
         fnv(hash, &std::fs::read(&file).unwrap());
-        writeln!(
-            code,
-            "    ({rel:?}, include_str!({:?})),",
-            file.display().to_string()
-        )
-        .unwrap();
+        writeln!(code, "    ({rel:?}, include_str!({:?})),", file.display().to_string()).unwrap();
     }
     code.push_str("];\n");
 }

@@ -13,11 +13,7 @@ pub enum Error {
     /// The query or the data is wrong (exit code 1).
     Data(String),
     /// A file or directory could not be read or written (exit code 1).
-    Io {
-        path: PathBuf,
-        action: &'static str,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, action: &'static str, source: std::io::Error },
     /// DataFusion refused or failed the query (exit code 1).
     Query(DataFusionError),
 }
@@ -36,11 +32,7 @@ impl Error {
 
     /// An I/O error on `path`, saying what was being done (`"read"`, `"write"`...).
     pub fn io(path: impl AsRef<Path>, action: &'static str, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.as_ref().to_path_buf(),
-            action,
-            source,
-        }
+        Error::Io { path: path.as_ref().to_path_buf(), action, source }
     }
 }
 
@@ -48,11 +40,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(msg) | Error::Data(msg) => f.write_str(msg),
-            Error::Io {
-                path,
-                action,
-                source,
-            } => {
+            Error::Io { path, action, source } => {
                 write!(f, "cannot {action} {}: {source}", path.display())
             }
             Error::Query(e) => write!(f, "{}", e.find_root()),

@@ -43,11 +43,7 @@ pub fn parse_digits(token: &str) -> Option<f64> {
         (0, _) if commas == 1 => decimal(token, ',')?,
         (0, _) => grouped(token, ',')?,
         _ => {
-            let (group, mark) = if token.rfind('.') > token.rfind(',') {
-                (',', '.')
-            } else {
-                ('.', ',')
-            };
+            let (group, mark) = if token.rfind('.') > token.rfind(',') { (',', '.') } else { ('.', ',') };
             let (int, frac) = token.rsplit_once(mark)?;
             let int = grouped(int, group).or_else(|| all_digits(int).then(|| int.to_string()))?;
             if !all_digits(frac) {
@@ -142,16 +138,7 @@ mod tests {
 
     #[test]
     fn not_numbers() {
-        for bad in [
-            "",
-            "abc",
-            "1..2",
-            "1.2.3",
-            "12.34.567",
-            "1,5 cái",
-            ",5",
-            "5,",
-        ] {
+        for bad in ["", "abc", "1..2", "1.2.3", "12.34.567", "1,5 cái", ",5", "5,"] {
             assert_eq!(parse_vn_number(bad), None, "{bad:?}");
         }
     }

@@ -95,11 +95,7 @@ pub fn render(result: &QueryResult, format: Format) -> Result<Vec<u8>> {
                     .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
                     .collect::<Result<Vec<_>, _>>()?;
                 for row in 0..batch.num_rows() {
-                    table.add_row(
-                        formatters
-                            .iter()
-                            .map(|f| f.value(row).to_string().replace('|', "\\|")),
-                    );
+                    table.add_row(formatters.iter().map(|f| f.value(row).to_string().replace('|', "\\|")));
                 }
             }
             writeln!(buf, "{table}").map_err(|e| Error::io("output", "write", e))?;
@@ -122,19 +118,11 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => PathBuf::from("."),
     };
     if path.is_dir() {
-        return Err(Error::Usage(format!(
-            "--out {}: is a directory; give a file name",
-            path.display()
-        )));
+        return Err(Error::Usage(format!("--out {}: is a directory; give a file name", path.display())));
     }
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, "write to", e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| Error::io(path, "write", e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(path, "write", e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io(path, "write", e.error))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, "write to", e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, "write", e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, "write", e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, "write", e.error))?;
     Ok(())
 }

@@ -6,12 +6,7 @@ use std::fs;
 
 #[test]
 fn query_counts_observations_from_parquet() {
-    let out = ok(&[
-        "query",
-        "select count(*) AS n from observations",
-        "--format",
-        "csv",
-    ]);
+    let out = ok(&["query", "select count(*) AS n from observations", "--format", "csv"]);
     assert_eq!(out, "n\n106\n");
 }
 
@@ -20,14 +15,8 @@ fn query_reads_sql_from_file_and_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("q.sql");
     fs::write(&file, "select code from provinces where code = '40'").unwrap();
-    assert_eq!(
-        ok(&["query", "-f", file.to_str().unwrap(), "--format", "csv"]),
-        "code\n40\n"
-    );
-    let run = chiso_stdin(
-        &["query", "--format", "csv"],
-        "select name from provinces where code = '34';",
-    );
+    assert_eq!(ok(&["query", "-f", file.to_str().unwrap(), "--format", "csv"]), "code\n40\n");
+    let run = chiso_stdin(&["query", "--format", "csv"], "select name from provinces where code = '34';");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "name\nThái Bình\n");
 }
@@ -47,10 +36,7 @@ fn query_runs_several_statements_in_order() {
 #[test]
 fn every_output_format() {
     let sql = "select code, name from provinces where code in ('19', '40') order by code";
-    assert_eq!(
-        ok(&["query", sql, "--format", "csv"]),
-        "code,name\n19,Thái Nguyên\n40,Nghệ An\n"
-    );
+    assert_eq!(ok(&["query", sql, "--format", "csv"]), "code,name\n19,Thái Nguyên\n40,Nghệ An\n");
     assert_eq!(
         ok(&["query", sql, "--format", "json"]),
         "[{\"code\":\"19\",\"name\":\"Thái Nguyên\"},{\"code\":\"40\",\"name\":\"Nghệ An\"}]\n"
@@ -65,36 +51,16 @@ fn every_output_format() {
     let table = ok(&["query", sql, "--format", "table"]);
     assert!(table.contains("| 19   | Thái Nguyên |"), "{table}");
     // Empty results keep their header.
-    assert_eq!(
-        ok(&[
-            "query",
-            "select code from provinces where false",
-            "--format",
-            "csv"
-        ]),
-        "code\n"
-    );
-    assert_eq!(
-        ok(&[
-            "query",
-            "select code from provinces where false",
-            "--format",
-            "json"
-        ]),
-        "[]\n"
-    );
+    assert_eq!(ok(&["query", "select code from provinces where false", "--format", "csv"]), "code\n");
+    assert_eq!(ok(&["query", "select code from provinces where false", "--format", "json"]), "[]\n");
 }
 
 #[test]
 fn out_writes_a_file_in_the_format_its_name_implies() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("p.csv");
-    let run = chiso(&[
-        "query",
-        "select code from provinces order by code limit 2",
-        "--out",
-        csv.to_str().unwrap(),
-    ]);
+    let run =
+        chiso(&["query", "select code from provinces order by code limit 2", "--out", csv.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "");
     assert_eq!(fs::read_to_string(&csv).unwrap(), "code\n01\n02\n");
@@ -130,19 +96,10 @@ fn out_refuses_a_directory_and_leaves_nothing_behind() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("is a directory"), "{}", run.stderr);
     let bad = dir.path().join("r.csv");
-    let run = chiso(&[
-        "query",
-        "select * from nowhere",
-        "--out",
-        bad.to_str().unwrap(),
-    ]);
+    let run = chiso(&["query", "select * from nowhere", "--out", bad.to_str().unwrap()]);
     assert_eq!(run.code, 1);
     assert!(!bad.exists());
-    assert_eq!(
-        fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "a temporary file was left behind"
-    );
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "a temporary file was left behind");
 }
 
 #[test]
@@ -155,11 +112,7 @@ fn sql_errors_are_one_clear_line_with_exit_1() {
 
     let run = chiso(&["query", "select * from observation"]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("Did you mean observations?"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("Did you mean observations?"), "{}", run.stderr);
 }
 
 #[test]
@@ -177,9 +130,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn help_reads_well() {
     let help = ok(&["--help"]);
-    for cmd in [
-        "query", "run", "queries", "tables", "describe", "shell", "build", "validate",
-    ] {
+    for cmd in ["query", "run", "queries", "tables", "describe", "shell", "build", "validate"] {
         assert!(help.contains(cmd), "--help does not mention {cmd}");
     }
     assert!(ok(&["query", "--help"]).contains("--format"));
@@ -188,14 +139,7 @@ fn help_reads_well() {
 
 #[test]
 fn run_saved_query_with_parameters() {
-    let out = ok(&[
-        "run",
-        "latest_by_province",
-        "--param",
-        "indicator=eid_accounts",
-        "--format",
-        "csv",
-    ]);
+    let out = ok(&["run", "latest_by_province", "--param", "indicator=eid_accounts", "--format", "csv"]);
     let rows = parse_csv(&out);
     // Nghệ An: 1.494.541 accounts on 15/4/2023; Thái Bình: 803.868 in the first half of 2023.
     // Long An's figure is for one district, not the province, so it is not listed.
@@ -217,18 +161,10 @@ fn run_help_shows_the_header() {
 fn run_errors_name_what_is_wrong() {
     let run = chiso(&["run", "latest_by_provinc"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("Did you mean latest_by_province?"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("Did you mean latest_by_province?"), "{}", run.stderr);
     let run = chiso(&["run", "latest_by_province", "--param", "indicatr=x"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("did you mean indicator?"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("did you mean indicator?"), "{}", run.stderr);
 }
 
 #[test]
@@ -243,38 +179,12 @@ fn saved_queries_from_a_directory_bind_typed_parameters() {
     .unwrap();
     let q = dir.path().to_str().unwrap();
     let listed = ok(&["queries", "--queries", q]);
-    assert!(
-        listed.contains("since") && listed.contains("Figures reported on or after a date."),
-        "{listed}"
-    );
+    assert!(listed.contains("since") && listed.contains("Figures reported on or after a date."), "{listed}");
     // Only the Long An report (30 figures) is dated 2024.
-    assert_eq!(
-        ok(&[
-            "run",
-            "since",
-            "--queries",
-            q,
-            "-p",
-            "day=2024-01-01",
-            "--format",
-            "csv"
-        ]),
-        "n\n30\n"
-    );
+    assert_eq!(ok(&["run", "since", "--queries", q, "-p", "day=2024-01-01", "--format", "csv"]), "n\n30\n");
     // Of those, 141.000, 108.000, 198.600, 178.000, 124.000, 110.100 and 104.800 reach 100.000.
     assert_eq!(
-        ok(&[
-            "run",
-            "since",
-            "--queries",
-            q,
-            "-p",
-            "day=2024-01-01",
-            "-p",
-            "min=100000",
-            "--format",
-            "csv"
-        ]),
+        ok(&["run", "since", "--queries", q, "-p", "day=2024-01-01", "-p", "min=100000", "--format", "csv"]),
         "n\n7\n"
     );
     let run = chiso(&["run", "since", "--queries", q]);
@@ -282,28 +192,10 @@ fn saved_queries_from_a_directory_bind_typed_parameters() {
     assert!(run.stderr.contains("--param day=<date>"), "{}", run.stderr);
     let run = chiso(&["run", "since", "--queries", q, "-p", "day=1/1/2024"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("must be a date written YYYY-MM-DD"),
-        "{}",
-        run.stderr
-    );
-    let run = chiso(&[
-        "run",
-        "since",
-        "--queries",
-        q,
-        "-p",
-        "day=2024-01-01",
-        "-p",
-        "min=lots",
-    ]);
+    assert!(run.stderr.contains("must be a date written YYYY-MM-DD"), "{}", run.stderr);
+    let run = chiso(&["run", "since", "--queries", q, "-p", "day=2024-01-01", "-p", "min=lots"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("parameter min of since must be a number"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("parameter min of since must be a number"), "{}", run.stderr);
 }
 
 #[test]
@@ -316,12 +208,8 @@ fn queries_lists_the_built_in_ones() {
 fn tables_and_describe() {
     let out = ok(&["tables", "--format", "csv"]);
     let rows = parse_csv(&out);
-    let find = |name: &str| {
-        rows.iter()
-            .find(|r| r[0] == name)
-            .unwrap_or_else(|| panic!("{name} missing"))
-            .clone()
-    };
+    let find =
+        |name: &str| rows.iter().find(|r| r[0] == name).unwrap_or_else(|| panic!("{name} missing")).clone();
     assert_eq!(find("observations")[1], "106");
     assert_eq!(find("provinces")[1], "63");
     assert_eq!(find("communes")[1], "10035");
@@ -330,19 +218,12 @@ fn tables_and_describe() {
     assert!(out.contains("province_code,Utf8,YES"), "{out}");
     let run = chiso(&["describe", "provincs"]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("Did you mean provinces?"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("Did you mean provinces?"), "{}", run.stderr);
 }
 
 #[test]
 fn shell_runs_multi_line_statements() {
-    let run = chiso_stdin(
-        &["shell"],
-        "select count(*) as n\nfrom provinces;\n\\d\n\\q\n",
-    );
+    let run = chiso_stdin(&["shell"], "select count(*) as n\nfrom provinces;\n\\d\n\\q\n");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("| 63 |"), "{}", run.stdout);
     assert!(run.stdout.contains("province_crosswalk"), "{}", run.stdout);
@@ -353,21 +234,11 @@ fn build_then_query_a_warehouse_directory() {
     let dir = tempfile::tempdir().unwrap();
     let wh = dir.path().join("wh");
     let out = ok(&["build", "--out", wh.to_str().unwrap()]);
-    assert!(
-        out.contains("observations") && out.contains("106 rows"),
-        "{out}"
-    );
+    assert!(out.contains("observations") && out.contains("106 rows"), "{out}");
     assert!(wh.join("observations.parquet").is_file());
     let w = wh.to_str().unwrap();
     assert_eq!(
-        ok(&[
-            "query",
-            "select count(*) as n from districts",
-            "--warehouse",
-            w,
-            "--format",
-            "csv"
-        ]),
+        ok(&["query", "select count(*) as n from districts", "--warehouse", w, "--format", "csv"]),
         "n\n696\n"
     );
     // A second build replaces the warehouse in place.
@@ -375,11 +246,7 @@ fn build_then_query_a_warehouse_directory() {
     // A directory that is not a warehouse is never replaced.
     let run = chiso(&["build", "--out", dir.path().to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("not a chiso warehouse"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("not a chiso warehouse"), "{}", run.stderr);
 }
 
 #[test]
@@ -389,12 +256,10 @@ fn unreadable_warehouse_names_the_path() {
     assert!(run.stderr.contains("/no/such/warehouse"), "{}", run.stderr);
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("broken.parquet"), b"not parquet").unwrap();
-    let run = chiso(&[
-        "query",
-        "select 1",
-        "--warehouse",
-        dir.path().to_str().unwrap(),
-    ]);
+    // Tables are opened when a query names them: the broken one fails then, with its path.
+    let w = dir.path().to_str().unwrap();
+    assert_eq!(ok(&["query", "select 1 as one", "--warehouse", w, "--format", "csv"]), "one\n1\n");
+    let run = chiso(&["query", "select * from broken", "--warehouse", w]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("broken.parquet"), "{}", run.stderr);
 }

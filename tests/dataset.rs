@@ -13,18 +13,14 @@ fn one(sql: &str) -> Vec<String> {
 
 #[test]
 fn reference_tables_have_the_official_counts() {
-    let counts = one(
-        "select (select count(*) from provinces) as p, (select count(*) from provinces_2025) as p25, \
+    let counts =
+        one("select (select count(*) from provinces) as p, (select count(*) from provinces_2025) as p25, \
          (select count(*) from districts) as d, (select count(*) from communes) as c, \
-         (select count(*) from province_crosswalk) as x",
-    );
+         (select count(*) from province_crosswalk) as x");
     assert_eq!(counts, ["63", "34", "696", "10035", "63"]);
     // Six statistical regions with 14, 11, 14, 5, 6 and 13 provinces.
     let regions = rows("select region, count(*) from provinces group by region order by region");
-    let got: Vec<(String, String)> = regions
-        .into_iter()
-        .map(|r| (r[0].clone(), r[1].clone()))
-        .collect();
+    let got: Vec<(String, String)> = regions.into_iter().map(|r| (r[0].clone(), r[1].clone())).collect();
     let want = [
         ("Bắc Trung Bộ và duyên hải miền Trung", "14"),
         ("Trung du và miền núi phía Bắc", "14"),
@@ -39,18 +35,17 @@ fn reference_tables_have_the_official_counts() {
 #[test]
 fn crosswalk_merges_the_provinces_the_issue_names() {
     let merged = |code: &str| {
-        rows(&format!("select legacy_code from province_crosswalk where code_2025 = '{code}' order by legacy_code"))
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect::<Vec<_>>()
+        rows(&format!(
+            "select legacy_code from province_crosswalk where code_2025 = '{code}' order by legacy_code"
+        ))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect::<Vec<_>>()
     };
     assert_eq!(merged("33"), ["33", "34"]); // Hưng Yên + Thái Bình
     assert_eq!(merged("80"), ["72", "80"]); // Tây Ninh + Long An
     assert_eq!(merged("19"), ["06", "19"]); // Thái Nguyên + Bắc Kạn
-    assert_eq!(
-        one("select min(effective_date) from province_crosswalk"),
-        ["2025-07-01"]
-    );
+    assert_eq!(one("select min(effective_date) from province_crosswalk"), ["2025-07-01"]);
     // Every commune is a commune of a district of its province.
     assert_eq!(
         one("select count(*) from communes c left join districts d on c.district_code = d.code and c.province_code = d.province_code where d.code is null"),
@@ -60,12 +55,8 @@ fn crosswalk_merges_the_provinces_the_issue_names() {
 
 #[test]
 fn observations_per_source() {
-    let counts =
-        rows("select source_id, count(*) from observations group by source_id order by source_id");
-    let got: Vec<(String, String)> = counts
-        .into_iter()
-        .map(|r| (r[0].clone(), r[1].clone()))
-        .collect();
+    let counts = rows("select source_id, count(*) from observations group by source_id order by source_id");
+    let got: Vec<(String, String)> = counts.into_iter().map(|r| (r[0].clone(), r[1].clone())).collect();
     let want = [
         ("hy-2023h1", "4"),
         ("la-2024", "30"),
@@ -91,14 +82,8 @@ fn hand_checked_figures() {
         ["1494541.0", "", "", "", "exact", "", "2023-04-15", ""]
     );
     // "(gồm: 669.951 tài khoản định danh điện tử mức 1 và 824.590 tài khoản định danh điện tử mức 2)"
-    assert_eq!(
-        fig("indicator = 'eid_accounts_level1' and province_code = '40'")[0],
-        "669951.0"
-    );
-    assert_eq!(
-        fig("indicator = 'eid_accounts_level2' and province_code = '40'")[0],
-        "824590.0"
-    );
+    assert_eq!(fig("indicator = 'eid_accounts_level1' and province_code = '40'")[0], "669951.0");
+    assert_eq!(fig("indicator = 'eid_accounts_level2' and province_code = '40'")[0], "824590.0");
     // "tỷ lệ tiếp nhận hồ sơ trực tuyến toàn tỉnh đạt mức trung bình 48,91%" in April to 18/4/2023
     assert_eq!(
         fig("indicator = 'online_dossier_receipt_rate'"),
@@ -107,16 +92,7 @@ fn hand_checked_figures() {
     // Thái Nguyên: "xử lý đúng hạn 338.202 hồ sơ, đạt tỷ lệ 99,68%" of 339.287 processed, first half of 2023
     assert_eq!(
         fig("indicator = 'online_dossiers_on_time_rate'"),
-        [
-            "99.68",
-            "338202.0",
-            "339287.0",
-            "",
-            "exact",
-            "2023-01-01",
-            "2023-06-30",
-            ""
-        ]
+        ["99.68", "338202.0", "339287.0", "", "exact", "2023-01-01", "2023-06-30", ""]
     );
     // "1.167.227/1.189.968 (đạt tỷ lệ 98,1%)"
     assert_eq!(
@@ -124,10 +100,7 @@ fn hand_checked_figures() {
         ["98.1", "1167227.0", "1189968.0"]
     );
     // "cấp gần 8.000 chữ ký số"
-    assert_eq!(
-        fig("indicator = 'digital_signatures_issued'")[..5],
-        ["8000.0", "", "", "", "approx"]
-    );
+    assert_eq!(fig("indicator = 'digital_signatures_issued'")[..5], ["8000.0", "", "", "", "approx"]);
     // Hưng Yên: "đã triển khai 23/25 dịch vụ công thiết yếu"
     assert_eq!(
         fig("indicator = 'essential_services_deployed' and province_code = '33'")[..3],
@@ -148,15 +121,9 @@ fn hand_checked_figures() {
         ["110100.0", "", "", "", "lower_bound"]
     );
     // Thái Bình: "cấp 803.868 tài khoản định danh điện tử, đạt tỷ lệ 101,2% (vượt chỉ tiêu 1,2%)"
-    assert_eq!(
-        fig("indicator = 'eid_target_attainment'")[..4],
-        ["101.2", "803868.0", "", "100.0"]
-    );
+    assert_eq!(fig("indicator = 'eid_target_attainment'")[..4], ["101.2", "803868.0", "", "100.0"]);
     // "tỷ lệ hồ sơ xử lý trực tuyến đạt 66,79% (vượt mục tiêu 16,79%)": the target is 50%
-    assert_eq!(
-        fig("indicator = 'online_dossier_processing_rate'")[..4],
-        ["66.79", "", "", "50.0"]
-    );
+    assert_eq!(fig("indicator = 'online_dossier_processing_rate'")[..4], ["66.79", "", "", "50.0"]);
     // "hơn 1,5 triệu thẻ"
     assert_eq!(
         fig("indicator = 'cccd_cards_issued' and province_code = '34'")[..5],
@@ -173,10 +140,7 @@ fn every_figure_has_provenance() {
         one("select count(*) from observations where obs_id is null or quote is null or source_id is null"),
         ["0"]
     );
-    assert_eq!(
-        one("select max(character_length(quote)) <= 200 from observations"),
-        ["true"]
-    );
+    assert_eq!(one("select max(character_length(quote)) <= 200 from observations"), ["true"]);
 }
 
 #[test]
@@ -184,24 +148,16 @@ fn validate_reports_exactly_the_known_disagreement() {
     let sources = seeds();
     let run = chiso(&["validate", "--sources", sources.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let findings: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("warning") || l.starts_with("error"))
-        .collect();
+    let findings: Vec<&str> =
+        run.stdout.lines().filter(|l| l.starts_with("warning") || l.starts_with("error")).collect();
     // Nghệ An reports 14.571 of 20.934 registrations as "85.7%"; 14571/20934 is 69.6%.
     assert_eq!(findings.len(), 1, "{}", run.stdout);
     assert!(
-        findings[0]
-            .starts_with("warning [rate] na-2023-04-18: stated 85.7% but 14571.0/20934.0 = 69.6%"),
+        findings[0].starts_with("warning [rate] na-2023-04-18: stated 85.7% but 14571.0/20934.0 = 69.6%"),
         "{}",
         findings[0]
     );
-    assert!(
-        run.stdout.ends_with("0 errors, 1 warnings\n"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.ends_with("0 errors, 1 warnings\n"), "{}", run.stdout);
 }
 
 /// A copy of the curated datasets with `edit` applied to one observations file.
@@ -240,30 +196,16 @@ fn validate_finds_broken_data() {
             "--sources",
             sources.to_str().unwrap(),
         ]);
-        assert_eq!(
-            run.code, 1,
-            "expected failure for {expect}:\n{}",
-            run.stdout
-        );
-        assert!(
-            run.stdout.contains(expect),
-            "expected {expect:?} in:\n{}",
-            run.stdout
-        );
+        assert_eq!(run.code, 1, "expected failure for {expect}:\n{}", run.stdout);
+        assert!(run.stdout.contains(expect), "expected {expect:?} in:\n{}", run.stdout);
         assert!(run.stderr.contains("validation failed"), "{}", run.stderr);
     };
     check(
         &|t| t.replace("tb-2023h1-05,eid_accounts,", "tb-2023h1-05,eid_acounts,"),
         "error [indicator_key] tb-2023h1-05: unknown indicator eid_acounts",
     );
-    check(
-        &|t| t.replace("tb-2023h1-05,", "tb-2023h1-04,"),
-        "error [duplicate_id] tb-2023h1-04",
-    );
-    check(
-        &|t| t.replace(",province,34,,,", ",province,99,,,"),
-        "error [province_key]",
-    );
+    check(&|t| t.replace("tb-2023h1-05,", "tb-2023h1-04,"), "error [duplicate_id] tb-2023h1-04");
+    check(&|t| t.replace(",province,34,,,", ",province,99,,,"), "error [province_key]");
     check(
         &|t| t.replace("803868,,,,exact", "803869,,,,exact"),
         "error [quote_number] tb-2023h1-05: the quote does not write the value 803869",
@@ -272,14 +214,8 @@ fn validate_finds_broken_data() {
         &|t| t.replace("cấp 803.868 tài khoản", "cấp 803.868 tài  khoản số"),
         "error [quote_source] tb-2023h1-05",
     );
-    check(
-        &|t| t.replace("25,25,25,,exact", "25,26,25,,exact"),
-        "error [numerator] tb-2023h1-01",
-    );
-    check(
-        &|t| t.replace("66.79,,,50,exact", "166.79,,,50,exact"),
-        "error [range] tb-2023h1-07",
-    );
+    check(&|t| t.replace("25,25,25,,exact", "25,26,25,,exact"), "error [numerator] tb-2023h1-01");
+    check(&|t| t.replace("66.79,,,50,exact", "166.79,,,50,exact"), "error [range] tb-2023h1-07");
 }
 
 #[test]
@@ -294,9 +230,7 @@ fn validate_flags_parts_that_do_not_add_up() {
     let run = chiso(&["validate", "--datasets", dir.path().to_str().unwrap()]);
     // The quotes do not write 800000 or 3000: errors, and the sum mismatch is a warning.
     assert!(
-        run.stdout.contains(
-            "warning [parts_sum] tb-2023h1-05: total 803868.0 but its parts sum to 803000.0"
-        ),
+        run.stdout.contains("warning [parts_sum] tb-2023h1-05: total 803868.0 but its parts sum to 803000.0"),
         "{}",
         run.stdout
     );
@@ -310,19 +244,9 @@ fn build_reports_bad_csv_with_its_file() {
     assert!(run.stderr.contains("tb-2023h1.csv"), "{}", run.stderr);
     let wh = tempfile::tempdir().unwrap();
     let out = wh.path().join("wh");
-    let run = chiso(&[
-        "build",
-        "--datasets",
-        dir.path().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = chiso(&["build", "--datasets", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(run.code, 1);
     assert!(!out.exists(), "a failed build must leave nothing behind");
-    assert_eq!(
-        fs::read_dir(wh.path()).unwrap().count(),
-        0,
-        "temporary files left behind"
-    );
+    assert_eq!(fs::read_dir(wh.path()).unwrap().count(), 0, "temporary files left behind");
     let _ = ok(&["tables"]);
 }

@@ -14,10 +14,7 @@ fn run(name: &str, params: &[&str]) -> Vec<Vec<String>> {
 }
 
 fn col(header: &str, name: &str) -> usize {
-    header
-        .split(',')
-        .position(|c| c == name)
-        .unwrap_or_else(|| panic!("no column {name} in {header}"))
+    header.split(',').position(|c| c == name).unwrap_or_else(|| panic!("no column {name} in {header}"))
 }
 
 fn run_with_header(name: &str, params: &[&str]) -> (String, Vec<Vec<String>>) {
@@ -27,10 +24,7 @@ fn run_with_header(name: &str, params: &[&str]) -> (String, Vec<Vec<String>>) {
         args.push(p);
     }
     let out = ok(&args);
-    (
-        out.lines().next().unwrap_or_default().to_string(),
-        parse_csv(&out),
-    )
+    (out.lines().next().unwrap_or_default().to_string(), parse_csv(&out))
 }
 
 #[test]
@@ -52,37 +46,20 @@ fn every_saved_query_has_a_header_and_runs() {
     for name in names {
         assert!(listed.contains(name), "{name} is not listed");
         let help = ok(&["run", name, "--help"]);
-        assert!(
-            help.starts_with(name) && help.contains("Parameters"),
-            "{help}"
-        );
+        assert!(help.starts_with(name) && help.contains("Parameters"), "{help}");
     }
 }
 
 #[test]
 fn which_province_had_the_most_e_id_accounts_by_mid_2023() {
     // Nghệ An: 1.494.541 by 15/4/2023; Thái Bình: 803.868 in the first half of 2023.
-    let rows = run(
-        "compare_provinces",
-        &[
-            "indicator=eid_accounts",
-            "as_of=2023-06-30",
-            "tolerance_days=90",
-        ],
-    );
+    let rows = run("compare_provinces", &["indicator=eid_accounts", "as_of=2023-06-30", "tolerance_days=90"]);
     assert_eq!(rows.len(), 2);
     assert_eq!(&rows[0][..4], ["1", "40", "Nghệ An", "1494541.0"]);
     assert_eq!(rows[0][6], "-76"); // 15 April is 76 days before 30 June
     assert_eq!(&rows[1][..4], ["2", "34", "Thái Bình", "803868.0"]);
     // A tighter tolerance leaves only the figure dated 30 June.
-    let rows = run(
-        "compare_provinces",
-        &[
-            "indicator=eid_accounts",
-            "as_of=2023-06-30",
-            "tolerance_days=30",
-        ],
-    );
+    let rows = run("compare_provinces", &["indicator=eid_accounts", "as_of=2023-06-30", "tolerance_days=30"]);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][2], "Thái Bình");
 }
@@ -90,22 +67,11 @@ fn which_province_had_the_most_e_id_accounts_by_mid_2023() {
 #[test]
 fn how_far_each_province_is_from_25_essential_services() {
     let (h, rows) = run_with_header("essential_services", &[]);
-    let (place, district, deployed, remaining) = (
-        col(&h, "province"),
-        col(&h, "district"),
-        col(&h, "deployed"),
-        col(&h, "remaining"),
-    );
+    let (place, district, deployed, remaining) =
+        (col(&h, "province"), col(&h, "district"), col(&h, "deployed"), col(&h, "remaining"));
     let got: Vec<(String, String, String, String)> = rows
         .iter()
-        .map(|r| {
-            (
-                r[place].clone(),
-                r[district].clone(),
-                r[deployed].clone(),
-                r[remaining].clone(),
-            )
-        })
+        .map(|r| (r[place].clone(), r[district].clone(), r[deployed].clone(), r[remaining].clone()))
         .collect();
     let want = [
         ("Thái Bình", "", "25.0", "0.0"), // "Đã triển khai 25/25 dịch vụ công thiết yếu"
@@ -113,10 +79,7 @@ fn how_far_each_province_is_from_25_essential_services() {
         ("Long An", "Bến Lức", "14.0", "11.0"), // "huyện Bến Lức thực hiện 14/25"
         ("Long An", "Cần Giuộc", "11.0", "14.0"), // "Huyện Cần Giuộc đã triển khai 11/25"
     ];
-    assert_eq!(
-        got,
-        want.map(|(a, b, c, d)| (a.into(), b.into(), c.into(), d.into()))
-    );
+    assert_eq!(got, want.map(|(a, b, c, d)| (a.into(), b.into(), c.into(), d.into())));
 }
 
 #[test]
@@ -124,29 +87,15 @@ fn legacy_figures_mapped_onto_the_2025_provinces() {
     let (h, rows) = run_with_header("rollup_2025", &["indicator=eid_accounts"]);
     assert_eq!(rows.len(), 34);
     let by = |code: &str| rows.iter().find(|r| r[0] == code).unwrap().clone();
-    let (value, contributors, missing, note) = (
-        col(&h, "value"),
-        col(&h, "contributors"),
-        col(&h, "missing"),
-        col(&h, "note"),
-    );
+    let (value, contributors, missing, note) =
+        (col(&h, "value"), col(&h, "contributors"), col(&h, "missing"), col(&h, "note"));
     // The 2025 Hưng Yên joins Hưng Yên (33, no e-ID figure) and Thái Bình (34, 803.868): no sum.
     let hy = by("33");
-    assert_eq!(
-        (
-            hy[value].as_str(),
-            hy[contributors].as_str(),
-            hy[missing].as_str()
-        ),
-        ("", "34", "33")
-    );
+    assert_eq!((hy[value].as_str(), hy[contributors].as_str(), hy[missing].as_str()), ("", "34", "33"));
     assert!(hy[note].starts_with("incomplete"));
     // Nghệ An was not merged: its figure carries over.
     let na = by("40");
-    assert_eq!(
-        (na[value].as_str(), na[note].as_str()),
-        ("1494541.0", "as reported")
-    );
+    assert_eq!((na[value].as_str(), na[note].as_str()), ("1494541.0", "as reported"));
     // Counts of services out of 25 are never summed across the merged provinces.
     let (h, rows) = run_with_header("rollup_2025", &["indicator=essential_services_deployed"]);
     let hy = rows.iter().find(|r| r[0] == "33").unwrap();
@@ -179,14 +128,7 @@ fn rollup_recomputes_rates_from_their_parts() {
         wh.join("observations.parquet").display()
     );
     let spec = format!("extra={}", extra.display());
-    ok(&[
-        "query",
-        &q,
-        "--table",
-        &spec,
-        "--warehouse",
-        wh.to_str().unwrap(),
-    ]);
+    ok(&["query", &q, "--table", &spec, "--warehouse", wh.to_str().unwrap()]);
     let out = ok(&[
         "run",
         "rollup_2025",
@@ -201,10 +143,7 @@ fn rollup_recomputes_rates_from_their_parts() {
     let rows = parse_csv(&out);
     let tn = rows.iter().find(|r| r[0] == "80").unwrap();
     assert_eq!(tn[col(&header, "value")], "60.0"); // 100 × 240 / 400
-    assert_eq!(
-        tn[col(&header, "note")],
-        "recomputed from numerators and denominators"
-    );
+    assert_eq!(tn[col(&header, "note")], "recomputed from numerators and denominators");
 }
 
 #[test]
@@ -212,13 +151,8 @@ fn latest_by_province_and_scorecard() {
     let rows = run("latest_by_province", &["indicator=cccd_cards_issued"]);
     // Nghệ An: "cấp được 2.687.882 thẻ CCCD gắn chíp"; Thái Bình: "hơn 1,5 triệu thẻ".
     assert_eq!(
-        rows.iter()
-            .map(|r| (r[0].as_str(), r[2].as_str(), r[3].as_str()))
-            .collect::<Vec<_>>(),
-        [
-            ("40", "2687882.0", "exact"),
-            ("34", "1500000.0", "lower_bound")
-        ]
+        rows.iter().map(|r| (r[0].as_str(), r[2].as_str(), r[3].as_str())).collect::<Vec<_>>(),
+        [("40", "2687882.0", "exact"), ("34", "1500000.0", "lower_bound")]
     );
     // By name without tone marks or by code: the same figures of Thái Bình.
     let by_name = run("province_scorecard", &["province=thai binh"]);
@@ -228,11 +162,7 @@ fn latest_by_province_and_scorecard() {
     assert_eq!((dti[4].as_str(), dti[9].as_str()), ("56.0", "2022"));
     let run = chiso(&["run", "province_scorecard"]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("--param province=<text>"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("--param province=<text>"), "{}", run.stderr);
 }
 
 #[test]
@@ -240,29 +170,12 @@ fn timeseries_and_growth() {
     // Thái Bình's DTI rank: 45th in 2021, 56th in 2022 ("giảm 11 bậc").
     let rows = run("timeseries", &["indicator=dti_rank", "province=Thái Bình"]);
     assert_eq!(
-        rows.iter()
-            .map(|r| (r[0].as_str(), r[3].as_str(), r[5].as_str()))
-            .collect::<Vec<_>>(),
+        rows.iter().map(|r| (r[0].as_str(), r[3].as_str(), r[5].as_str())).collect::<Vec<_>>(),
         [("2021", "45.0", ""), ("2022", "56.0", "11.0")]
     );
-    let rows = run(
-        "growth",
-        &["indicator=dti_rank", "from=2021-12-31", "to=2022-12-31"],
-    );
+    let rows = run("growth", &["indicator=dti_rank", "from=2021-12-31", "to=2022-12-31"]);
     assert_eq!(rows.len(), 1);
-    assert_eq!(
-        &rows[0][..8],
-        [
-            "34",
-            "Thái Bình",
-            "",
-            "2021-12-31",
-            "45.0",
-            "2022-12-31",
-            "56.0",
-            "11.0"
-        ]
-    );
+    assert_eq!(&rows[0][..8], ["34", "Thái Bình", "", "2021-12-31", "45.0", "2022-12-31", "56.0", "11.0"]);
     assert!(rows[0][8].starts_with("24.44"), "{:?}", rows[0]);
 }
 
@@ -271,28 +184,14 @@ fn targets_vs_actual_lists_the_three_stated_targets() {
     let rows = run("targets_vs_actual", &[]);
     let got: Vec<(&str, &str, &str, &str, &str)> = rows
         .iter()
-        .map(|r| {
-            (
-                r[2].as_str(),
-                r[5].as_str(),
-                r[6].as_str(),
-                r[7].as_str(),
-                r[8].as_str(),
-            )
-        })
+        .map(|r| (r[2].as_str(), r[5].as_str(), r[6].as_str(), r[7].as_str(), r[8].as_str()))
         .collect();
     assert_eq!(
         got,
         [
             ("e_documents_signed_rate", "99.5", "97.0", "2.5", "true"), // "99,5% (vượt mục tiêu 2,5%)"
             ("eid_target_attainment", "101.2", "100.0", "1.2", "true"), // "101,2% (vượt chỉ tiêu 1,2%)"
-            (
-                "online_dossier_processing_rate",
-                "66.79",
-                "50.0",
-                "16.79",
-                "true"
-            ), // "66,79% (vượt mục tiêu 16,79%)"
+            ("online_dossier_processing_rate", "66.79", "50.0", "16.79", "true"), // "66,79% (vượt mục tiêu 16,79%)"
         ]
     );
 }
@@ -300,17 +199,15 @@ fn targets_vs_actual_lists_the_three_stated_targets() {
 #[test]
 fn region_summary_and_coverage() {
     let rows = run("region_summary", &[]);
-    let got: Vec<(&str, &str, &str, &str)> = rows
-        .iter()
-        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str()))
-        .collect();
+    let got: Vec<(&str, &str, &str, &str)> =
+        rows.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str())).collect();
     assert_eq!(
         got,
         [
             ("Trung du và miền núi phía Bắc", "14", "1", "38"), // Thái Nguyên
             ("Đồng bằng sông Cửu Long", "13", "1", "30"),       // Long An
             ("Bắc Trung Bộ và duyên hải miền Trung", "14", "1", "22"), // Nghệ An
-            ("Đồng bằng sông Hồng", "11", "2", "14"), // Hưng Yên 2 (and 2 national), Thái Bình 12
+            ("Đồng bằng sông Hồng", "11", "2", "14"),           // Hưng Yên 2 (and 2 national), Thái Bình 12
             ("Tây Nguyên", "5", "0", "0"),
             ("Đông Nam Bộ", "6", "0", "0"),
         ]
@@ -329,13 +226,6 @@ fn data_quality_finds_the_nghe_an_disagreement() {
     // "đạt 20.934 trường hợp, trong đó ... 14.571 trường hợp, chiếm tỷ lệ 85.7%": 14571/20934 = 69.6%.
     assert_eq!(
         &rows[0][..6],
-        [
-            "rate",
-            "na-2023-04-18",
-            "40",
-            "civil_registrations_essential_share",
-            "85.7",
-            "69.6"
-        ]
+        ["rate", "na-2023-04-18", "40", "civil_registrations_essential_share", "85.7", "69.6"]
     );
 }

@@ -22,9 +22,7 @@ pub struct BuildArgs {
 pub fn choose_datasets(dir: Option<&Path>) -> Datasets {
     match dir {
         Some(d) => Datasets::Dir(d.to_path_buf()),
-        None if Path::new("datasets/observations").is_dir() => {
-            Datasets::Dir(PathBuf::from("datasets"))
-        }
+        None if Path::new("datasets/observations").is_dir() => Datasets::Dir(PathBuf::from("datasets")),
         None => Datasets::Embedded,
     }
 }
@@ -34,9 +32,7 @@ fn is_warehouse(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return false;
     };
-    entries
-        .flatten()
-        .all(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+    entries.flatten().all(|e| e.path().extension().is_some_and(|x| x == "parquet"))
 }
 
 pub async fn run(args: &BuildArgs) -> Result<()> {

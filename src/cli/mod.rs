@@ -25,12 +25,7 @@ use crate::output::Format;
 /// --warehouse it uses the built-in curated data (five provincial reports, the 63 legacy and
 /// 34 current provinces, districts and communes), built to Parquet on first use and cached.
 #[derive(Debug, Parser)]
-#[command(
-    name = "chiso",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "chiso", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// A directory of Parquet tables (NAME.parquet files or NAME/ directories) to query instead of the built-in data.
     #[arg(long, global = true, env = "CHISO_WAREHOUSE", value_name = "DIR")]
@@ -79,14 +74,12 @@ pub struct OutputArgs {
 }
 
 fn parse_table(raw: &str) -> Result<(String, PathBuf), String> {
-    let (name, path) = raw.split_once('=').ok_or_else(|| {
-        format!("expected NAME=PATH, got {raw:?} (for example --table extra=new.csv)")
-    })?;
+    let (name, path) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=PATH, got {raw:?} (for example --table extra=new.csv)"))?;
     let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        return Err(format!(
-            "table name {name:?} must be letters, digits and _ only"
-        ));
+        return Err(format!("table name {name:?} must be letters, digits and _ only"));
     }
     if path.is_empty() {
         return Err(format!("no path given for table {name}"));
@@ -96,10 +89,7 @@ fn parse_table(raw: &str) -> Result<(String, PathBuf), String> {
 
 impl Cli {
     fn engine_options(&self) -> EngineOptions {
-        EngineOptions {
-            warehouse: self.warehouse.clone(),
-            tables: self.tables.clone(),
-        }
+        EngineOptions { warehouse: self.warehouse.clone(), tables: self.tables.clone() }
     }
 
     async fn engine(&self) -> Result<Engine> {
@@ -130,10 +120,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the query runtime: {e}");

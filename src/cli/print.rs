@@ -26,10 +26,7 @@ impl OutputArgs {
 /// Print the results of a run: each result with columns to standard output, or the last one to `--out`.
 pub fn print_results(out: &OutputArgs, results: &[QueryResult]) -> Result<()> {
     let format = out.resolved_format();
-    let shown: Vec<&QueryResult> = results
-        .iter()
-        .filter(|r| !r.schema.fields().is_empty())
-        .collect();
+    let shown: Vec<&QueryResult> = results.iter().filter(|r| !r.schema.fields().is_empty()).collect();
     if let Some(path) = &out.out {
         let Some(last) = shown.last() else {
             return Err(usage("the SQL returned no result to write to --out"));
@@ -37,9 +34,7 @@ pub fn print_results(out: &OutputArgs, results: &[QueryResult]) -> Result<()> {
         return write_file_atomic(path, &render(last, format)?);
     }
     if format == Format::Parquet && std::io::stdout().is_terminal() {
-        return Err(usage(
-            "Parquet is binary: write it to a file with --out FILE.parquet",
-        ));
+        return Err(usage("Parquet is binary: write it to a file with --out FILE.parquet"));
     }
     let mut stdout = std::io::stdout().lock();
     for result in shown {

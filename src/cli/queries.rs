@@ -21,13 +21,7 @@ pub fn run(args: &QueriesArgs) -> Result<()> {
         let params: Vec<String> = q
             .params
             .iter()
-            .map(|p| {
-                if p.default.is_some() {
-                    format!("[{}]", p.name)
-                } else {
-                    p.name.clone()
-                }
-            })
+            .map(|p| if p.default.is_some() { format!("[{}]", p.name) } else { p.name.clone() })
             .collect();
         println!("{:<width$}  {}", q.name, q.description);
         if !params.is_empty() {

@@ -29,9 +29,7 @@ pub struct RunArgs {
 }
 
 fn parse_param(raw: &str) -> Result<(String, String), String> {
-    let (k, v) = raw
-        .split_once('=')
-        .ok_or_else(|| format!("expected KEY=VALUE, got {raw:?}"))?;
+    let (k, v) = raw.split_once('=').ok_or_else(|| format!("expected KEY=VALUE, got {raw:?}"))?;
     if k.trim().is_empty() {
         return Err(format!("no parameter name in {raw:?}"));
     }
@@ -48,9 +46,7 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<()> {
             }
             return Ok(());
         }
-        return Err(usage(
-            "which saved query? `chiso run NAME`; `chiso queries` lists them",
-        ));
+        return Err(usage("which saved query? `chiso run NAME`; `chiso queries` lists them"));
     };
     let query = find(&all, name)?;
     if args.help {

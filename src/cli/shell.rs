@@ -20,10 +20,7 @@ pub async fn run(cli: &Cli) -> Result<()> {
         DefaultEditor::new().map_err(|e| Error::Data(format!("cannot start the prompt: {e}")))?;
     let history = cache_dir().join("shell_history");
     let _ = editor.load_history(&history);
-    let table = OutputArgs {
-        format: Some(Format::Table),
-        out: None,
-    };
+    let table = OutputArgs { format: Some(Format::Table), out: None };
     println!(
         "chiso {} — SQL over {}. \\? for help, \\q to quit.",
         env!("CARGO_PKG_VERSION"),
@@ -31,11 +28,7 @@ pub async fn run(cli: &Cli) -> Result<()> {
     );
     let mut pending = String::new();
     loop {
-        let prompt = if pending.is_empty() {
-            "chiso> "
-        } else {
-            "   ..> "
-        };
+        let prompt = if pending.is_empty() { "chiso> " } else { "   ..> " };
         let line = match editor.readline(prompt) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => {

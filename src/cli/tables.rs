@@ -13,18 +13,11 @@ use crate::error::Result;
 
 /// Row count of `table`, read through SQL (Parquet statistics answer it without a scan).
 pub async fn row_count(engine: &Engine, table: &str) -> Result<i64> {
-    let result = engine
-        .sql(&format!("SELECT count(*) FROM \"{table}\""))
-        .await?;
+    let result = engine.sql(&format!("SELECT count(*) FROM \"{table}\"")).await?;
     let count = result
         .first()
         .and_then(|r| r.batches.first())
-        .and_then(|b| {
-            b.column(0)
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .map(|a| a.value(0))
-        })
+        .and_then(|b| b.column(0).as_any().downcast_ref::<Int64Array>().map(|a| a.value(0)))
         .unwrap_or(0);
     Ok(count)
 }
@@ -54,11 +47,5 @@ pub async fn run(cli: &Cli, out: &OutputArgs) -> Result<()> {
         Arc::new(StringArray::from(abouts)),
     ];
     let batch = RecordBatch::try_new(schema.clone(), arrays)?;
-    print_results(
-        out,
-        &[QueryResult {
-            schema,
-            batches: vec![batch],
-        }],
-    )
+    print_results(out, &[QueryResult { schema, batches: vec![batch] }])
 }

@@ -41,36 +41,24 @@ pub async fn run(cli: &Cli, args: &ValidateArgs) -> Result<()> {
     } else {
         let datasets = choose_datasets(args.datasets.as_deref());
         match &datasets {
-            Datasets::Embedded => EngineOptions {
-                warehouse: None,
-                tables: cli.tables.clone(),
-            },
+            Datasets::Embedded => EngineOptions { warehouse: None, tables: cli.tables.clone() },
             Datasets::Dir(_) => {
-                scratch = tempfile::tempdir()
-                    .map_err(|e| Error::io(std::env::temp_dir(), "write to", e))?;
+                scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), "write to", e))?;
                 let dir = scratch.path().join("warehouse");
                 build_warehouse(&datasets, &dir, true).await?;
-                EngineOptions {
-                    warehouse: Some(dir),
-                    tables: cli.tables.clone(),
-                }
+                EngineOptions { warehouse: Some(dir), tables: cli.tables.clone() }
             }
         }
     };
     let engine = Engine::open(&options).await?;
     let findings = validate(&engine, args.sources.as_deref()).await?;
-    let errors = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     for finding in &findings {
         println!("{finding}");
     }
     println!("{} errors, {} warnings", errors, findings.len() - errors);
     if errors > 0 {
-        return Err(Error::Data(format!(
-            "validation failed with {errors} errors"
-        )));
+        return Err(Error::Data(format!("validation failed with {errors} errors")));
     }
     Ok(())
 }

@@ -43,16 +43,9 @@ fn writer_properties() -> WriterProperties {
 async fn write_sorted(def: &TableDef, batches: Vec<RecordBatch>, path: &Path) -> Result<()> {
     let schema = schema(def.name);
     let ctx = SessionContext::new();
-    ctx.register_table(
-        "t",
-        Arc::new(MemTable::try_new(schema.clone(), vec![batches])?),
-    )?;
+    ctx.register_table("t", Arc::new(MemTable::try_new(schema.clone(), vec![batches])?))?;
     let order = def.sort_by.join(", ");
-    let sorted = ctx
-        .sql(&format!("SELECT * FROM t ORDER BY {order}"))
-        .await?
-        .collect()
-        .await?;
+    let sorted = ctx.sql(&format!("SELECT * FROM t ORDER BY {order}")).await?.collect().await?;
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, "create", e))?;
     let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))?;
     for batch in &sorted {
@@ -67,11 +60,7 @@ async fn write_sorted(def: &TableDef, batches: Vec<RecordBatch>, path: &Path) ->
 /// The tables are written into a sibling temporary directory that is renamed into place at the end,
 /// so a failed build leaves `out` as it was. With `replace`, an existing `out` is replaced; without,
 /// an `out` that appeared meanwhile (another process built it) is kept and this build discarded.
-pub async fn build_warehouse(
-    datasets: &Datasets,
-    out: &Path,
-    replace: bool,
-) -> Result<Vec<(String, usize)>> {
+pub async fn build_warehouse(datasets: &Datasets, out: &Path, replace: bool) -> Result<Vec<(String, usize)>> {
     let tmp = sibling(out, "tmp");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, "remove", e))?;
@@ -111,10 +100,7 @@ async fn build_into(datasets: &Datasets, dir: &Path) -> Result<Vec<(String, usiz
 
 /// `dir` with `.tag-<pid>` appended to its last component.
 fn sibling(dir: &Path, tag: &str) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     dir.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
 }
 

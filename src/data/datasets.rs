@@ -43,10 +43,7 @@ impl Datasets {
                 .filter(|(rel, _)| {
                     *rel == source || rel.strip_prefix(source).is_some_and(|r| r.starts_with('/'))
                 })
-                .map(|(rel, text)| CsvFile {
-                    origin: format!("datasets/{rel}"),
-                    text: Cow::Borrowed(*text),
-                })
+                .map(|(rel, text)| CsvFile { origin: format!("datasets/{rel}"), text: Cow::Borrowed(*text) })
                 .collect()),
             Datasets::Dir(root) => read_dir_csv(&root.join(source)),
         }
@@ -78,10 +75,7 @@ fn read_dir_csv(path: &Path) -> Result<Vec<CsvFile>> {
                     e.utf8_error().valid_up_to()
                 ))
             })?;
-            Ok(CsvFile {
-                origin: p.display().to_string(),
-                text: Cow::Owned(text),
-            })
+            Ok(CsvFile { origin: p.display().to_string(), text: Cow::Owned(text) })
         })
         .collect()
 }

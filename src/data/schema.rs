@@ -139,11 +139,9 @@ pub fn schema(name: &str) -> SchemaRef {
             text("type", false),
             text("legacy_codes", false),
         ],
-        "province_crosswalk" => vec![
-            text("legacy_code", false),
-            text("code_2025", false),
-            date("effective_date", false),
-        ],
+        "province_crosswalk" => {
+            vec![text("legacy_code", false), text("code_2025", false), date("effective_date", false)]
+        }
         "districts" => vec![
             text("code", false),
             text("name", false),

@@ -76,9 +76,7 @@ fn text_at(batch: &RecordBatch, col: usize, row: usize) -> Option<String> {
     if array.is_null(row) {
         return None;
     }
-    let cast =
-        datafusion::arrow::compute::cast(array, &datafusion::arrow::datatypes::DataType::Utf8)
-            .ok()?;
+    let cast = datafusion::arrow::compute::cast(array, &datafusion::arrow::datatypes::DataType::Utf8).ok()?;
     Some(cast.as_string::<i32>().value(row).to_string())
 }
 
@@ -117,10 +115,7 @@ pub async fn validate(engine: &Engine, sources: Option<&Path>) -> Result<Vec<Fin
     disagreements(engine, &mut findings).await?;
     quote_checks(engine, sources, &mut findings).await?;
     findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.obs_id.cmp(&b.obs_id))
-            .then(a.check.cmp(&b.check))
+        b.severity.cmp(&a.severity).then(a.obs_id.cmp(&b.obs_id)).then(a.check.cmp(&b.check))
     });
     Ok(findings)
 }
@@ -133,18 +128,9 @@ async fn disagreements(engine: &Engine, findings: &mut Vec<Finding>) -> Result<(
         .run_saved(query, &[])
         .await
         .map_err(|e| Error::Data(format!("validation check data_quality could not run: {e}")))?;
-    let column = |name: &str| {
-        result
-            .schema
-            .index_of(name)
-            .map_err(|e| Error::Data(e.to_string()))
-    };
-    let (check, id, message, quote) = (
-        column("check")?,
-        column("obs_id")?,
-        column("message")?,
-        column("quote")?,
-    );
+    let column = |name: &str| result.schema.index_of(name).map_err(|e| Error::Data(e.to_string()));
+    let (check, id, message, quote) =
+        (column("check")?, column("obs_id")?, column("message")?, column("quote")?);
     for batch in &result.batches {
         for row in 0..batch.num_rows() {
             findings.push(Finding {
@@ -162,29 +148,20 @@ async fn disagreements(engine: &Engine, findings: &mut Vec<Finding>) -> Result<(
     Ok(())
 }
 
-async fn quote_checks(
-    engine: &Engine,
-    sources: Option<&Path>,
-    findings: &mut Vec<Finding>,
-) -> Result<()> {
+async fn quote_checks(engine: &Engine, sources: Option<&Path>, findings: &mut Vec<Finding>) -> Result<()> {
     let mut texts: HashMap<String, String> = HashMap::new();
     if let Some(dir) = sources {
-        for result in engine
-            .sql("SELECT source_id, seed_file FROM sources WHERE seed_file IS NOT NULL")
-            .await?
+        for result in
+            engine.sql("SELECT source_id, seed_file FROM sources WHERE seed_file IS NOT NULL").await?
         {
             for batch in &result.batches {
                 for row in 0..batch.num_rows() {
-                    let (Some(id), Some(file)) = (text_at(batch, 0, row), text_at(batch, 1, row))
-                    else {
+                    let (Some(id), Some(file)) = (text_at(batch, 0, row), text_at(batch, 1, row)) else {
                         continue;
                     };
                     let path = dir.join(&file);
                     let text = std::fs::read_to_string(&path).map_err(|e| {
-                        Error::Data(format!(
-                            "cannot read report {} of source {id}: {e}",
-                            path.display()
-                        ))
+                        Error::Data(format!("cannot read report {} of source {id}: {e}", path.display()))
                     })?;
                     texts.insert(id, squash(&text));
                 }
@@ -200,11 +177,7 @@ async fn quote_checks(
                 let source = text_at(batch, 2, row).unwrap_or_default();
                 let written = numbers_in(&quote);
                 // The sign of a change is in the words (`giảm 11 bậc`), not the digits.
-                let present = |v: f64| {
-                    written
-                        .iter()
-                        .any(|w| (w - v.abs()).abs() <= 1e-9 * v.abs().max(1.0))
-                };
+                let present = |v: f64| written.iter().any(|w| (w - v.abs()).abs() <= 1e-9 * v.abs().max(1.0));
                 // A target is often implied (`vượt mục tiêu 16,79%`) rather than written: only the
                 // figures themselves must be in the quote.
                 for (name, col) in [("value", 3), ("numerator", 4), ("denominator", 5)] {
@@ -221,12 +194,8 @@ async fn quote_checks(
                     let found = texts.get(&source).map(|t| t.contains(&squash(&quote)));
                     let problem = match found {
                         Some(true) => None,
-                        Some(false) => Some(format!(
-                            "quote not found in the report of {source}: {quote:?}"
-                        )),
-                        None => Some(format!(
-                            "source {source} names no report file to check the quote in"
-                        )),
+                        Some(false) => Some(format!("quote not found in the report of {source}: {quote:?}")),
+                        None => Some(format!("source {source} names no report file to check the quote in")),
                     };
                     if let Some(message) = problem {
                         findings.push(Finding {

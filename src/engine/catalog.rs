@@ -2,7 +2,15 @@
 //! any `--warehouse DIR` of Parquet tables, and one-off `--table NAME=PATH` files.
 use std::path::{Path, PathBuf};
 
-use datafusion::datasource::listing::ListingTableUrl;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use datafusion::catalog::{SchemaProvider, TableProvider};
+use datafusion::datasource::file_format::options::ReadOptions;
+use datafusion::datasource::listing::{ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::error::DataFusionError;
+use datafusion::execution::context::SessionState;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
 
 use crate::data::build::build_warehouse;
@@ -52,7 +60,8 @@ pub struct FoundTable {
     pub path: PathBuf,
 }
 
-/// The tables of warehouse `dir`: each `NAME.parquet` file or `NAME/` directory of Parquet files.
+/// The tables of warehouse `dir`: each `NAME.parquet` file, and each `NAME/` directory holding
+/// Parquet files or `key=value` partition directories.
 /// Hidden entries (names starting with `.` or `_`) are skipped: they are temporary or internal.
 pub fn scan_warehouse(dir: &Path) -> Result<Vec<FoundTable>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
@@ -71,28 +80,122 @@ pub fn scan_warehouse(dir: &Path) -> Result<Vec<FoundTable>> {
             continue;
         }
         if path.is_dir() {
-            tables.push(FoundTable {
-                name: file_name.to_string(),
-                path,
-            });
+            if holds_parquet(&path) {
+                tables.push(FoundTable { name: file_name.to_string(), path });
+            }
         } else if let Some(stem) = file_name.strip_suffix(".parquet") {
-            tables.push(FoundTable {
-                name: stem.to_string(),
-                path,
-            });
+            tables.push(FoundTable { name: stem.to_string(), path });
         }
     }
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(tables)
 }
 
-/// Register every table of warehouse `dir` in `ctx` as a Parquet listing table.
-pub async fn register_warehouse(ctx: &SessionContext, dir: &Path) -> Result<Vec<FoundTable>> {
-    let tables = scan_warehouse(dir)?;
-    for table in &tables {
-        register_parquet(ctx, &table.name, &table.path).await?;
+/// True when directory `dir` holds Parquet files or hive-style `key=value` partitions.
+fn holds_parquet(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        name.ends_with(".parquet") || (name.contains('=') && e.path().is_dir())
+    })
+}
+
+/// A warehouse directory as a DataFusion schema. Tables are found by listing the directory, and
+/// each is opened (its Parquet footers read) only when a query first names it, so start-up costs
+/// one directory listing however many tables and files the warehouse holds.
+#[derive(Debug)]
+pub struct WarehouseSchema {
+    found: Vec<FoundTable>,
+    state: SessionState,
+    open: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
+}
+
+impl WarehouseSchema {
+    /// The schema of warehouse `dir`; `ctx` supplies the Parquet reading options.
+    pub fn new(dir: &Path, ctx: &SessionContext) -> Result<Self> {
+        Ok(Self { found: scan_warehouse(dir)?, state: ctx.state(), open: Mutex::new(HashMap::new()) })
     }
-    Ok(tables)
+
+    fn opened(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
+        self.open.lock().ok().and_then(|m| m.get(name).cloned())
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for WarehouseSchema {
+    fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.found.iter().map(|t| t.name.clone()).collect();
+        if let Ok(open) = self.open.lock() {
+            names.extend(open.keys().filter(|k| !names.contains(k)).cloned().collect::<Vec<_>>());
+        }
+        names.sort();
+        names
+    }
+
+    async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        if let Some(table) = self.opened(name) {
+            return Ok(Some(table));
+        }
+        let Some(found) = self.found.iter().find(|t| t.name == name) else {
+            return Ok(None);
+        };
+        let table = open_parquet(&self.state, &found.path).await.map_err(|e| {
+            DataFusionError::Plan(format!(
+                "cannot read table {name} at {}: {}",
+                found.path.display(),
+                e.find_root()
+            ))
+        })?;
+        if let Ok(mut open) = self.open.lock() {
+            open.insert(name.to_string(), table.clone());
+        }
+        Ok(Some(table))
+    }
+
+    fn register_table(
+        &self,
+        name: String,
+        table: Arc<dyn TableProvider>,
+    ) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        let mut open =
+            self.open.lock().map_err(|_| DataFusionError::Internal("table registry poisoned".into()))?;
+        Ok(open.insert(name, table))
+    }
+
+    fn deregister_table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        let mut open =
+            self.open.lock().map_err(|_| DataFusionError::Internal("table registry poisoned".into()))?;
+        Ok(open.remove(name))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.found.iter().any(|t| t.name == name) || self.opened(name).is_some()
+    }
+}
+
+/// A Parquet file or directory as a listing table, read with the session's Parquet options.
+async fn open_parquet(
+    state: &SessionState,
+    path: &Path,
+) -> datafusion::error::Result<Arc<dyn TableProvider>> {
+    let url = table_url(path).map_err(|e| DataFusionError::Plan(e.to_string()))?;
+    let options =
+        ParquetReadOptions::default().to_listing_options(state.config(), state.default_table_options());
+    let schema = options.infer_schema(state, &url).await?;
+    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// Make warehouse `dir` the session's default schema (`datafusion.public`).
+pub fn register_warehouse(ctx: &SessionContext, dir: &Path) -> Result<()> {
+    let schema = WarehouseSchema::new(dir, ctx)?;
+    let catalog =
+        ctx.catalog("datafusion").ok_or_else(|| Error::Data("the session has no default catalog".into()))?;
+    catalog.register_schema("public", Arc::new(schema))?;
+    Ok(())
 }
 
 /// A local path as a listing-table URL; directories get the trailing `/` that marks them as such.
@@ -107,25 +210,16 @@ fn table_url(path: &Path) -> Result<ListingTableUrl> {
 
 async fn register_parquet(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
     let url = table_url(path)?;
-    ctx.register_parquet(name, url.as_str(), ParquetReadOptions::default())
-        .await
-        .map_err(|e| {
-            Error::Data(format!(
-                "cannot read table {name} at {}: {}",
-                path.display(),
-                e.find_root()
-            ))
-        })
+    ctx.register_parquet(name, url.as_str(), ParquetReadOptions::default()).await.map_err(|e| {
+        Error::Data(format!("cannot read table {name} at {}: {}", path.display(), e.find_root()))
+    })
 }
 
 /// Register one extra file or directory as table `name`; the format comes from the file extension
 /// (`.parquet`, `.csv`, `.json`/`.ndjson`/`.jsonl`), or from the files inside a directory.
 pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
     if !path.exists() {
-        return Err(Error::Usage(format!(
-            "--table {name}={}: no such file or directory",
-            path.display()
-        )));
+        return Err(Error::Usage(format!("--table {name}={}: no such file or directory", path.display())));
     }
     let ext = format_of(path)?;
     let url = table_url(path)?;
@@ -145,11 +239,7 @@ pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path) -> Res
         }
     };
     result.map_err(|e| {
-        Error::Data(format!(
-            "cannot read table {name} at {}: {}",
-            path.display(),
-            e.find_root()
-        ))
+        Error::Data(format!("cannot read table {name} at {}: {}", path.display(), e.find_root()))
     })
 }
 
@@ -160,20 +250,12 @@ fn format_of(path: &Path) -> Result<String> {
     let ext_of = |p: &Path| p.extension().map(|e| e.to_string_lossy().to_lowercase());
     if path.is_dir() {
         let entries = std::fs::read_dir(path).map_err(|e| Error::io(path, "read", e))?;
-        let exts: Vec<String> = entries
-            .flatten()
-            .filter_map(|e| ext_of(&e.path()))
-            .collect();
+        let exts: Vec<String> = entries.flatten().filter_map(|e| ext_of(&e.path())).collect();
         KNOWN
             .iter()
             .find(|k| exts.iter().any(|e| e == *k))
             .map(|k| k.to_string())
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "{}: the directory holds no data files",
-                    path.display()
-                ))
-            })
+            .ok_or_else(|| Error::Usage(format!("{}: the directory holds no data files", path.display())))
     } else {
         Ok(ext_of(path).unwrap_or_default())
     }

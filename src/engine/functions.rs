@@ -110,16 +110,9 @@ struct Provinces {
 fn provinces() -> &'static Provinces {
     static CELL: OnceLock<Provinces> = OnceLock::new();
     CELL.get_or_init(|| {
-        let mut p = Provinces {
-            legacy: HashMap::new(),
-            current: HashMap::new(),
-            by_name: HashMap::new(),
-        };
+        let mut p = Provinces { legacy: HashMap::new(), current: HashMap::new(), by_name: HashMap::new() };
         let text = |batch: &datafusion::arrow::record_batch::RecordBatch, col: &str, row: usize| {
-            batch
-                .column_by_name(col)
-                .map(|c| c.as_string::<i32>().value(row).to_string())
-                .unwrap_or_default()
+            batch.column_by_name(col).map(|c| c.as_string::<i32>().value(row).to_string()).unwrap_or_default()
         };
         for name in ["provinces", "provinces_2025"] {
             let Some(def) = table_def(name) else { continue };
@@ -135,8 +128,7 @@ fn provinces() -> &'static Provinces {
                             text(batch, "province_2025_code", row),
                         );
                         p.by_name.insert(normalise(&entry.0), code.clone());
-                        p.by_name
-                            .insert(normalise(&text(batch, "name_ascii", row)), code.clone());
+                        p.by_name.insert(normalise(&text(batch, "name_ascii", row)), code.clone());
                         p.legacy.insert(code, entry);
                     } else {
                         p.current.insert(code, text(batch, "name", row));
@@ -150,11 +142,7 @@ fn provinces() -> &'static Provinces {
 
 /// Lower case, single spaces, without a leading `tỉnh` / `thành phố` / `tp.`.
 fn normalise(name: &str) -> String {
-    let lower = name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
+    let lower = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
     for prefix in ["tỉnh ", "tinh ", "thành phố ", "thanh pho ", "tp. ", "tp."] {
         if let Some(rest) = lower.strip_prefix(prefix) {
             return rest.trim().to_string();
@@ -216,15 +204,8 @@ fn text_fn(
 ) -> datafusion::error::Result<ColumnarValue> {
     map_rows(args, |arrays, rows| {
         let input = arrays[0].as_string::<i32>();
-        let out: StringArray = (0..rows)
-            .map(|i| {
-                if input.is_null(i) {
-                    None
-                } else {
-                    f(input.value(i))
-                }
-            })
-            .collect();
+        let out: StringArray =
+            (0..rows).map(|i| if input.is_null(i) { None } else { f(input.value(i)) }).collect();
         Arc::new(out)
     })
 }
@@ -253,23 +234,14 @@ pub fn register(ctx: &SessionContext) {
         map_rows(args, |arrays, rows| {
             let input = arrays[0].as_string::<i32>();
             let out: Float64Array = (0..rows)
-                .map(|i| {
-                    if input.is_null(i) {
-                        None
-                    } else {
-                        parse_vn_number(input.value(i))
-                    }
-                })
+                .map(|i| if input.is_null(i) { None } else { parse_vn_number(input.value(i)) })
                 .collect();
             Arc::new(out)
         })
     }));
     ctx.register_udf(udf("pct", vec![Float64, Float64], Float64, |args| {
         map_rows(args, |arrays, rows| {
-            let (n, d) = (
-                arrays[0].as_primitive::<Float64Type>(),
-                arrays[1].as_primitive::<Float64Type>(),
-            );
+            let (n, d) = (arrays[0].as_primitive::<Float64Type>(), arrays[1].as_primitive::<Float64Type>());
             let out: Float64Array = (0..rows)
                 .map(|i| {
                     (!n.is_null(i) && !d.is_null(i) && d.value(i) != 0.0)
@@ -282,34 +254,23 @@ pub fn register(ctx: &SessionContext) {
     ctx.register_udf(udf("period_label", vec![Date32, Date32], Utf8, |args| {
         map_rows(args, |arrays, rows| {
             let out: StringArray = (0..rows)
-                .map(|i| {
-                    date_of(&arrays[1], i).map(|end| period_label(date_of(&arrays[0], i), end))
-                })
+                .map(|i| date_of(&arrays[1], i).map(|end| period_label(date_of(&arrays[0], i), end)))
                 .collect();
             Arc::new(out)
         })
     }));
-    ctx.register_udf(udf("province_code", vec![Utf8], Utf8, |args| {
-        text_fn(args, resolve_province)
-    }));
+    ctx.register_udf(udf("province_code", vec![Utf8], Utf8, |args| text_fn(args, resolve_province)));
     ctx.register_udf(udf("province_name", vec![Utf8], Utf8, |args| {
         text_fn(args, |code| {
             let p = provinces();
-            p.legacy
-                .get(code)
-                .map(|e| e.0.clone())
-                .or_else(|| p.current.get(code).cloned())
+            p.legacy.get(code).map(|e| e.0.clone()).or_else(|| p.current.get(code).cloned())
         })
     }));
     ctx.register_udf(udf("province_2025", vec![Utf8], Utf8, |args| {
-        text_fn(args, |code| {
-            provinces().legacy.get(code).map(|e| e.2.clone())
-        })
+        text_fn(args, |code| provinces().legacy.get(code).map(|e| e.2.clone()))
     }));
     ctx.register_udf(udf("region", vec![Utf8], Utf8, |args| {
-        text_fn(args, |code| {
-            provinces().legacy.get(code).map(|e| e.1.clone())
-        })
+        text_fn(args, |code| provinces().legacy.get(code).map(|e| e.1.clone()))
     }));
 }
 
@@ -320,26 +281,11 @@ mod tests {
     #[test]
     fn period_labels() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert_eq!(
-            period_label(Some(d("2023-07-01")), d("2023-12-31")),
-            "2023-H2"
-        );
-        assert_eq!(
-            period_label(Some(d("2023-10-01")), d("2023-12-31")),
-            "2023-Q4"
-        );
-        assert_eq!(
-            period_label(Some(d("2024-02-01")), d("2024-02-29")),
-            "2024-02"
-        );
-        assert_eq!(
-            period_label(Some(d("2023-02-01")), d("2023-03-31")),
-            "2023-02-01..2023-03-31"
-        );
-        assert_eq!(
-            period_label(Some(d("2022-01-01")), d("2023-12-31")),
-            "2022-01-01..2023-12-31"
-        );
+        assert_eq!(period_label(Some(d("2023-07-01")), d("2023-12-31")), "2023-H2");
+        assert_eq!(period_label(Some(d("2023-10-01")), d("2023-12-31")), "2023-Q4");
+        assert_eq!(period_label(Some(d("2024-02-01")), d("2024-02-29")), "2024-02");
+        assert_eq!(period_label(Some(d("2023-02-01")), d("2023-03-31")), "2023-02-01..2023-03-31");
+        assert_eq!(period_label(Some(d("2022-01-01")), d("2023-12-31")), "2022-01-01..2023-12-31");
     }
 
     #[test]

@@ -53,16 +53,8 @@ impl ParamType {
     fn value(self, raw: &str) -> Option<ScalarValue> {
         match self {
             Self::Text => Some(ScalarValue::Utf8(Some(raw.to_string()))),
-            Self::Int => raw
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .map(|v| ScalarValue::Int64(Some(v))),
-            Self::Float => raw
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .map(|v| ScalarValue::Float64(Some(v))),
+            Self::Int => raw.trim().parse::<i64>().ok().map(|v| ScalarValue::Int64(Some(v))),
+            Self::Float => raw.trim().parse::<f64>().ok().map(|v| ScalarValue::Float64(Some(v))),
             Self::Date => {
                 let date = chrono_date(raw.trim())?;
                 Some(ScalarValue::Date32(Some(date)))
@@ -141,12 +133,7 @@ impl SavedQuery {
                 "saved query {name}: the file must start with a `-- description` comment line"
             )));
         }
-        Ok(Self {
-            name: name.to_string(),
-            description: description.join(" "),
-            params,
-            sql: text.to_string(),
-        })
+        Ok(Self { name: name.to_string(), description: description.join(" "), params, sql: text.to_string() })
     }
 
     /// Bind `given` (`name=value` pairs from the command line) to the declared parameters,
@@ -171,11 +158,7 @@ impl SavedQuery {
         }
         let mut bound = Vec::new();
         for p in &self.params {
-            let raw = given
-                .iter()
-                .rev()
-                .find(|(k, _)| *k == p.name)
-                .map(|(_, v)| v.as_str());
+            let raw = given.iter().rev().find(|(k, _)| *k == p.name).map(|(_, v)| v.as_str());
             let Some(raw) = raw.or(p.default.as_deref()) else {
                 return Err(Error::Usage(format!(
                     "saved query {} needs --param {}=<{}> ({}): {}",
@@ -211,10 +194,7 @@ impl SavedQuery {
                     Some(d) => format!("default {d}"),
                     None => "required".to_string(),
                 };
-                out.push_str(&format!(
-                    "  {:<16} {:<6} {:<28} {}\n",
-                    p.name, p.ty, default, p.help
-                ));
+                out.push_str(&format!("  {:<16} {:<6} {:<28} {}\n", p.name, p.ty, default, p.help));
             }
         }
         out
@@ -222,11 +202,7 @@ impl SavedQuery {
 }
 
 fn parse_param(query: &str, decl: &str) -> Result<Param> {
-    let bad = |why: &str| {
-        Error::Data(format!(
-            "saved query {query}: bad @param line {decl:?}: {why}"
-        ))
-    };
+    let bad = |why: &str| Error::Data(format!("saved query {query}: bad @param line {decl:?}: {why}"));
     let (spec, help) = match decl.split_once(" -- ") {
         Some((s, h)) => (s.trim(), h.trim().to_string()),
         None => (decl.trim(), String::new()),
@@ -238,19 +214,13 @@ fn parse_param(query: &str, decl: &str) -> Result<Param> {
     let mut words = head.split_whitespace();
     let name = words.next().ok_or_else(|| bad("no name"))?.to_string();
     let ty_word = words.next().ok_or_else(|| bad("no type"))?;
-    let ty =
-        ParamType::parse(ty_word).ok_or_else(|| bad("type must be text, int, float or date"))?;
+    let ty = ParamType::parse(ty_word).ok_or_else(|| bad("type must be text, int, float or date"))?;
     if let Some(d) = &default {
         if ty.value(d).is_none() {
             return Err(bad("the default is not of the declared type"));
         }
     }
-    Ok(Param {
-        name,
-        ty,
-        default,
-        help,
-    })
+    Ok(Param { name, ty, default, help })
 }
 
 /// Every saved query: the ones built into chiso, then those in `dir` (which replace built-in
@@ -267,14 +237,10 @@ pub fn load_all(dir: Option<&Path>) -> Result<Vec<SavedQuery>> {
         }
     }
     if let Some(dir) = dir {
-        let entries =
-            std::fs::read_dir(dir).map_err(|e| Error::io(dir, "read queries directory", e))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "read queries directory", e))?;
         for entry in entries.flatten() {
             let path = entry.path();
-            let Some(name) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".sql"))
+            let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".sql"))
             else {
                 continue;
             };
@@ -292,9 +258,7 @@ pub fn find<'a>(all: &'a [SavedQuery], name: &str) -> Result<&'a SavedQuery> {
         let hint = closest(name, all.iter().map(|q| q.name.as_str()))
             .map(|c| format!(" Did you mean {c}?"))
             .unwrap_or_default();
-        Error::Usage(format!(
-            "no saved query named {name}.{hint} `chiso queries` lists them all."
-        ))
+        Error::Usage(format!("no saved query named {name}.{hint} `chiso queries` lists them all."))
     })
 }
 
@@ -302,8 +266,7 @@ pub fn find<'a>(all: &'a [SavedQuery], name: &str) -> Result<&'a SavedQuery> {
 mod tests {
     use super::*;
 
-    const Q: &str =
-        "-- Figures of one kind.\n-- @param indicator text = eid_accounts -- indicator code\n\
+    const Q: &str = "-- Figures of one kind.\n-- @param indicator text = eid_accounts -- indicator code\n\
                      -- @param as_of date -- the day\nSELECT $indicator, $as_of";
 
     #[test]
@@ -314,18 +277,12 @@ mod tests {
         assert_eq!(q.params[0].default.as_deref(), Some("eid_accounts"));
         let err = q.bind(&[]).unwrap_err().to_string();
         assert!(err.contains("--param as_of=<date>"), "{err}");
-        let err = q
-            .bind(&[("as_of".into(), "15/4/2023".into())])
-            .unwrap_err()
-            .to_string();
+        let err = q.bind(&[("as_of".into(), "15/4/2023".into())]).unwrap_err().to_string();
         assert!(err.contains("must be a date written YYYY-MM-DD"), "{err}");
         let bound = q.bind(&[("as_of".into(), "2023-04-15".into())]).unwrap();
         assert_eq!(bound[0].1, ScalarValue::Utf8(Some("eid_accounts".into())));
         assert_eq!(bound[1].1, ScalarValue::Date32(Some(19462)));
-        let err = q
-            .bind(&[("as_off".into(), "x".into())])
-            .unwrap_err()
-            .to_string();
+        let err = q.bind(&[("as_off".into(), "x".into())]).unwrap_err().to_string();
         assert!(err.contains("did you mean as_of"), "{err}");
     }
 }

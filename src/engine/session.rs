@@ -54,14 +54,10 @@ impl Engine {
         };
         let mut config = SessionConfig::new().with_information_schema(true);
         // Text columns keep the declared Utf8 type (the table contract) rather than Utf8View.
-        config
-            .options_mut()
-            .execution
-            .parquet
-            .schema_force_view_types = false;
+        config.options_mut().execution.parquet.schema_force_view_types = false;
         let ctx = SessionContext::new_with_config(config);
         super::functions::register(&ctx);
-        register_warehouse(&ctx, &warehouse).await?;
+        register_warehouse(&ctx, &warehouse)?;
         for (name, path) in &options.tables {
             register_file(&ctx, name, path).await?;
         }
@@ -104,11 +100,7 @@ impl Engine {
     }
 
     /// Run a saved query with its parameters bound (see [`SavedQuery::bind`]).
-    pub async fn run_saved(
-        &self,
-        query: &SavedQuery,
-        params: &[(String, String)],
-    ) -> Result<QueryResult> {
+    pub async fn run_saved(&self, query: &SavedQuery, params: &[(String, String)]) -> Result<QueryResult> {
         let values = query.bind(params)?;
         let mut statements = DFParser::parse_sql(&query.sql).map_err(|e| self.explain(e))?;
         if statements.len() != 1 {
@@ -118,32 +110,17 @@ impl Engine {
                 statements.len()
             )));
         }
-        let statement = statements
-            .pop_front()
-            .ok_or_else(|| Error::Data("empty query".into()))?;
+        let statement = statements.pop_front().ok_or_else(|| Error::Data("empty query".into()))?;
         self.statement(statement, &values).await
     }
 
-    async fn statement(
-        &self,
-        statement: Statement,
-        params: &[(String, ScalarValue)],
-    ) -> Result<QueryResult> {
+    async fn statement(&self, statement: Statement, params: &[(String, ScalarValue)]) -> Result<QueryResult> {
         let state = self.ctx.state();
-        let plan = state
-            .statement_to_plan(statement)
-            .await
-            .map_err(|e| self.explain(e))?;
-        let mut df = self
-            .ctx
-            .execute_logical_plan(plan)
-            .await
-            .map_err(|e| self.explain(e))?;
+        let plan = state.statement_to_plan(statement).await.map_err(|e| self.explain(e))?;
+        let mut df = self.ctx.execute_logical_plan(plan).await.map_err(|e| self.explain(e))?;
         if !params.is_empty() {
-            let values: Vec<(&str, ScalarValue)> = params
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.clone()))
-                .collect();
+            let values: Vec<(&str, ScalarValue)> =
+                params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
             df = df.with_param_values(values).map_err(|e| self.explain(e))?;
         }
         let schema = df.schema().inner().clone();
@@ -159,10 +136,12 @@ impl Engine {
             let hint = closest(&missing, names.iter().map(|s| s.as_str()))
                 .map(|c| format!(" Did you mean {c}?"))
                 .unwrap_or_default();
-            return Error::Data(format!(
-                "{message}.{hint} Tables: {}. (`chiso tables` lists them with row counts.)",
-                names.join(", ")
-            ));
+            let known = if names.is_empty() {
+                format!(" The warehouse {} holds no tables.", self.warehouse.display())
+            } else {
+                format!(" Tables: {}. (`chiso tables` lists them with row counts.)", names.join(", "))
+            };
+            return Error::Data(format!("{message}.{hint}{known}"));
         }
         Error::Query(e)
     }
@@ -173,11 +152,5 @@ fn missing_table(message: &str) -> Option<String> {
     let start = message.find("table '")? + "table '".len();
     let rest = &message[start..];
     let end = rest.find("' not found")?;
-    Some(
-        rest[..end]
-            .rsplit('.')
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-    )
+    Some(rest[..end].rsplit('.').next().unwrap_or_default().to_string())
 }

@@ -42,12 +42,7 @@ fn command(args: &[&str]) -> Command {
 
 /// Run `chiso ARGS` from a directory without a `datasets/` folder (so the built-in data is used).
 pub fn chiso(args: &[&str]) -> Run {
-    finish(
-        command(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run chiso"),
-    )
+    finish(command(args).stdin(Stdio::null()).output().expect("run chiso"))
 }
 
 /// Run `chiso ARGS` with `input` on standard input.
@@ -58,23 +53,14 @@ pub fn chiso_stdin(args: &[&str], input: &str) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run chiso");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     finish(child.wait_with_output().unwrap())
 }
 
 /// Run `chiso ARGS` and insist it succeeded; returns standard output.
 pub fn ok(args: &[&str]) -> String {
     let run = chiso(args);
-    assert_eq!(
-        run.code, 0,
-        "chiso {args:?} failed:\n{}\n{}",
-        run.stdout, run.stderr
-    );
+    assert_eq!(run.code, 0, "chiso {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
     run.stdout
 }
 
