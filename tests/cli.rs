@@ -235,7 +235,7 @@ fn build_then_query_a_warehouse_directory() {
     let wh = dir.path().join("wh");
     let out = ok(&["build", "--out", wh.to_str().unwrap()]);
     assert!(out.contains("observations") && out.contains("106 rows"), "{out}");
-    assert!(wh.join("observations.parquet").is_file());
+    assert!(wh.join("observations/_manifest.json").is_file());
     let w = wh.to_str().unwrap();
     assert_eq!(
         ok(&["query", "select count(*) as n from districts", "--warehouse", w, "--format", "csv"]),

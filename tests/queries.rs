@@ -127,6 +127,7 @@ fn rollup_recomputes_rates_from_their_parts() {
          CAST(target AS DOUBLE) AS target, qualifier, source_id, quote FROM extra) TO '{}' STORED AS PARQUET",
         wh.join("observations.parquet").display()
     );
+    std::fs::remove_dir_all(wh.join("observations")).unwrap();
     let spec = format!("extra={}", extra.display());
     ok(&["query", &q, "--table", &spec, "--warehouse", wh.to_str().unwrap()]);
     let out = ok(&[

@@ -5,6 +5,7 @@ use clap::Args;
 
 use crate::data::build::build_warehouse;
 use crate::data::datasets::Datasets;
+use crate::data::manifest::MANIFEST;
 use crate::error::{Error, Result};
 
 /// Arguments of `chiso build`.
@@ -27,12 +28,16 @@ pub fn choose_datasets(dir: Option<&Path>) -> Datasets {
     }
 }
 
-/// True when `dir` holds nothing but Parquet tables (what `build` writes), so replacing it loses nothing else.
+/// True when `dir` holds nothing but tables (Parquet files, or directories with a manifest), so
+/// replacing it loses nothing else.
 fn is_warehouse(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return false;
     };
-    entries.flatten().all(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+    entries.flatten().all(|e| {
+        let path = e.path();
+        path.extension().is_some_and(|x| x == "parquet") || path.join(MANIFEST).is_file()
+    })
 }
 
 pub async fn run(args: &BuildArgs) -> Result<()> {

@@ -1,10 +1,12 @@
-//! `build`: compile curated CSV into a warehouse of Parquet files, one `<table>.parquet` per table,
-//! sorted, zstd-compressed, with page-level statistics. The directory appears whole or not at all.
+//! `build`: compile curated CSV into a warehouse: one directory table per table (a sorted,
+//! zstd-compressed Parquet file with page-level statistics, and its manifest). The warehouse
+//! directory appears whole or not at all.
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::csv::ReaderBuilder;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -13,6 +15,7 @@ use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties}
 use datafusion::prelude::SessionContext;
 
 use super::datasets::Datasets;
+use super::manifest::{self, Manifest};
 use super::schema::{schema, TableDef, TABLES};
 use crate::error::{Error, Result};
 
@@ -32,27 +35,44 @@ pub fn read_table(datasets: &Datasets, def: &TableDef) -> Result<Vec<RecordBatch
     Ok(batches)
 }
 
-fn writer_properties() -> WriterProperties {
+/// How chiso writes Parquet: zstd, page-level statistics (and so the page index).
+pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_statistics_enabled(EnabledStatistics::Page)
         .build()
 }
 
-/// Sort `batches` of table `def` by its build order and write them to `path` as one Parquet file.
-async fn write_sorted(def: &TableDef, batches: Vec<RecordBatch>, path: &Path) -> Result<()> {
+/// Sort `batches` by the build order of `def`.
+pub async fn sort_batches(def: &TableDef, batches: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
     let schema = schema(def.name);
     let ctx = SessionContext::new();
-    ctx.register_table("t", Arc::new(MemTable::try_new(schema.clone(), vec![batches])?))?;
+    ctx.register_table("t", Arc::new(MemTable::try_new(schema, vec![batches])?))?;
     let order = def.sort_by.join(", ");
-    let sorted = ctx.sql(&format!("SELECT * FROM t ORDER BY {order}")).await?.collect().await?;
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, "create", e))?;
+    Ok(ctx.sql(&format!("SELECT * FROM t ORDER BY {order}")).await?.collect().await?)
+}
+
+/// Write `batches` as one new data file of table directory `dir` (not yet listed in its manifest);
+/// returns the file name.
+pub fn write_part(dir: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<String> {
+    let name = manifest::new_part_name();
+    let tmp = manifest::temp_path(dir, &name);
+    let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, "create", e))?;
     let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties()))?;
-    for batch in &sorted {
+    for batch in batches {
         writer.write(batch)?;
     }
     writer.close()?;
-    Ok(())
+    manifest::finish_part(dir, &name)?;
+    Ok(name)
+}
+
+/// Write table `def` into a new directory `dir`: one sorted data file and its manifest.
+async fn write_table(def: &TableDef, batches: Vec<RecordBatch>, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", e))?;
+    let sorted = sort_batches(def, batches).await?;
+    let part = write_part(dir, schema(def.name), &sorted)?;
+    manifest::commit(dir, &Manifest::new(vec![part]))
 }
 
 /// Build every curated table from `datasets` into the directory `out`.
@@ -92,7 +112,7 @@ async fn build_into(datasets: &Datasets, dir: &Path) -> Result<Vec<(String, usiz
     for def in TABLES {
         let batches = read_table(datasets, def)?;
         let rows = batches.iter().map(|b| b.num_rows()).sum();
-        write_sorted(def, batches, &dir.join(format!("{}.parquet", def.name))).await?;
+        write_table(def, batches, &dir.join(def.name)).await?;
         counts.push((def.name.to_string(), rows));
     }
     Ok(counts)

@@ -2,5 +2,6 @@
 //! build that turns them into Parquet ([`build`]).
 pub mod build;
 pub mod datasets;
+pub mod manifest;
 pub mod schema;
 pub mod validate;

@@ -15,6 +15,7 @@ use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, S
 
 use crate::data::build::build_warehouse;
 use crate::data::datasets::{Datasets, FINGERPRINT};
+use crate::data::manifest::{self, MANIFEST};
 use crate::error::{Error, Result};
 
 /// The cache directory chiso keeps its default warehouse (and shell history) in:
@@ -99,7 +100,7 @@ fn holds_parquet(dir: &Path) -> bool {
     entries.flatten().any(|e| {
         let name = e.file_name();
         let name = name.to_string_lossy();
-        name.ends_with(".parquet") || (name.contains('=') && e.path().is_dir())
+        name == MANIFEST || name.ends_with(".parquet") || (name.contains('=') && e.path().is_dir())
     })
 }
 
@@ -176,16 +177,32 @@ impl SchemaProvider for WarehouseSchema {
     }
 }
 
-/// A Parquet file or directory as a listing table, read with the session's Parquet options.
+/// A Parquet file or directory as a listing table, read with the session's Parquet options. A
+/// directory with a manifest is read as exactly the files the manifest lists.
 async fn open_parquet(
     state: &SessionState,
     path: &Path,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
-    let url = table_url(path).map_err(|e| DataFusionError::Plan(e.to_string()))?;
+    let plan_error = |e: Error| DataFusionError::Plan(e.to_string());
+    let listed = if path.is_dir() { manifest::read(path).map_err(plan_error)? } else { None };
+    let urls = match listed {
+        Some(m) if m.files.is_empty() => {
+            let at = path.join(MANIFEST);
+            return Err(DataFusionError::Plan(format!("{} lists no data files", at.display())));
+        }
+        Some(m) => m
+            .files
+            .iter()
+            .map(|f| table_url(&path.join(f)))
+            .collect::<Result<Vec<_>>>()
+            .map_err(plan_error)?,
+        None => vec![table_url(path).map_err(plan_error)?],
+    };
     let options =
         ParquetReadOptions::default().to_listing_options(state.config(), state.default_table_options());
-    let schema = options.infer_schema(state, &url).await?;
-    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
+    let schema = options.infer_schema(state, &urls[0]).await?;
+    let config =
+        ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema);
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 

@@ -1,0 +1,100 @@
+//! Directory tables with a manifest: `TABLE/_manifest.json` lists the Parquet files that make up
+//! the table. Readers use only the listed files, and a writer changes a table by writing new files
+//! first (temporary name, fsync, rename) and then replacing the manifest with one rename, so a
+//! reader sees the table before or after a change, never a mix, whatever moment a writer dies.
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// File name of a table's manifest.
+pub const MANIFEST: &str = "_manifest.json";
+
+/// The list of files that make up a table.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Format version of this file.
+    pub version: u32,
+    /// Parquet file names, relative to the table directory.
+    pub files: Vec<String>,
+}
+
+impl Manifest {
+    /// A manifest listing `files`.
+    pub fn new(files: Vec<String>) -> Self {
+        Self { version: 1, files }
+    }
+}
+
+/// The manifest of table directory `dir`, if it has one.
+pub fn read(dir: &Path) -> Result<Option<Manifest>> {
+    let path = dir.join(MANIFEST);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            Error::Data(format!("{}: not a valid table manifest ({e}); the table is damaged", path.display()))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(&path, "read", e)),
+    }
+}
+
+/// Flush a directory's entries (the renames in it) to disk.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir, "sync", e))
+}
+
+/// Write `bytes` to `dir/name` durably: a temporary file, fsync, rename, fsync of the directory.
+pub fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut file = File::create(&tmp).map_err(|e| Error::io(&tmp, "create", e))?;
+    file.write_all(bytes).and_then(|_| file.sync_all()).map_err(|e| Error::io(&tmp, "write", e))?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(|e| Error::io(dir.join(name), "write", e))?;
+    sync_dir(dir)
+}
+
+/// Make `manifest` the table's current state, in one rename.
+pub fn commit(dir: &Path, manifest: &Manifest) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(manifest).map_err(|e| Error::Data(e.to_string()))?;
+    write_durably(dir, MANIFEST, &bytes)
+}
+
+/// A fresh name for a new data file in a table directory.
+pub fn new_part_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("part-{nanos:x}-{}.parquet", std::process::id())
+}
+
+/// The temporary path a new data file is written under before it is renamed to `name`.
+pub fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{name}.tmp"))
+}
+
+/// Move a finished temporary data file to its final name durably (fsync of file and directory).
+pub fn finish_part(dir: &Path, name: &str) -> Result<()> {
+    let tmp = temp_path(dir, name);
+    File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| Error::io(&tmp, "sync", e))?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(|e| Error::io(dir.join(name), "write", e))?;
+    sync_dir(dir)
+}
+
+/// Remove what an interrupted writer left in `dir`: temporary files and data files the manifest
+/// does not list. Call only while holding the warehouse write lock.
+pub fn clean_stale(dir: &Path, manifest: &Manifest) -> Result<usize> {
+    let mut removed = 0;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "read", e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = (name.starts_with('.') && name.contains(".tmp"))
+            || (name.ends_with(".parquet") && !manifest.files.contains(&name));
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
