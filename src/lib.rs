@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod numbers;
 pub mod output;
+pub mod progress;
 mod util;
 
 pub use engine::{Engine, EngineOptions, QueryResult};

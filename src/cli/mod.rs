@@ -2,7 +2,9 @@
 //! Parsing stays here; the work lives in the library modules the subcommands call.
 mod build;
 mod describe;
+mod export;
 mod functions;
+mod ingest;
 mod print;
 mod queries;
 mod query;
@@ -35,6 +37,10 @@ pub struct Cli {
     #[arg(long = "table", global = true, value_name = "NAME=PATH", value_parser = parse_table)]
     tables: Vec<(String, PathBuf)>,
 
+    /// Cap the query engine's memory (e.g. 512M, 8G); sorts, joins and aggregations spill to disk beyond it.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    memory_limit: Option<usize>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -58,6 +64,10 @@ enum Command {
     Shell,
     /// Compile the curated CSV datasets into a warehouse of Parquet tables.
     Build(build::BuildArgs),
+    /// Add rows from CSV, JSON or Parquet files to a warehouse table, checked first, written atomically.
+    Ingest(ingest::IngestArgs),
+    /// Write a query's result to Parquet, CSV or JSON: streamed, optionally partitioned, atomic.
+    Export(export::ExportArgs),
     /// Check curated data or a warehouse: keys, required fields, ranges, sums, rates and quotes.
     Validate(validate::ValidateArgs),
 }
@@ -71,6 +81,25 @@ pub struct OutputArgs {
     /// Write the result to this file instead of standard output (replaced atomically).
     #[arg(long, short = 'o', value_name = "FILE")]
     out: Option<PathBuf>,
+}
+
+/// `512M`, `8G`, `100k` or a plain number of bytes.
+fn parse_size(raw: &str) -> Result<usize, String> {
+    let text = raw.trim().to_ascii_uppercase();
+    let text = text.strip_suffix("IB").or_else(|| text.strip_suffix('B')).unwrap_or(&text);
+    let (digits, scale) = match text.chars().last() {
+        Some('K') => (&text[..text.len() - 1], 1usize << 10),
+        Some('M') => (&text[..text.len() - 1], 1 << 20),
+        Some('G') => (&text[..text.len() - 1], 1 << 30),
+        Some('T') => (&text[..text.len() - 1], 1 << 40),
+        _ => (text, 1),
+    };
+    let value: f64 =
+        digits.trim().parse().map_err(|_| format!("{raw:?} is not a size such as 512M or 8G"))?;
+    if value.is_nan() || value <= 0.0 {
+        return Err(format!("{raw:?}: the size must be above zero"));
+    }
+    Ok((value * scale as f64) as usize)
 }
 
 fn parse_table(raw: &str) -> Result<(String, PathBuf), String> {
@@ -89,7 +118,11 @@ fn parse_table(raw: &str) -> Result<(String, PathBuf), String> {
 
 impl Cli {
     fn engine_options(&self) -> EngineOptions {
-        EngineOptions { warehouse: self.warehouse.clone(), tables: self.tables.clone() }
+        EngineOptions {
+            warehouse: self.warehouse.clone(),
+            tables: self.tables.clone(),
+            memory_limit: self.memory_limit,
+        }
     }
 
     async fn engine(&self) -> Result<Engine> {
@@ -108,6 +141,8 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Shell => shell::run(&cli).await,
         Command::Build(args) => build::run(args).await,
         Command::Validate(args) => validate::run(&cli, args).await,
+        Command::Ingest(args) => ingest::run(&cli, args).await,
+        Command::Export(args) => export::run(&cli, args).await,
     }
 }
 

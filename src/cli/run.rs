@@ -28,7 +28,7 @@ pub struct RunArgs {
     out: OutputArgs,
 }
 
-fn parse_param(raw: &str) -> Result<(String, String), String> {
+pub fn parse_param(raw: &str) -> Result<(String, String), String> {
     let (k, v) = raw.split_once('=').ok_or_else(|| format!("expected KEY=VALUE, got {raw:?}"))?;
     if k.trim().is_empty() {
         return Err(format!("no parameter name in {raw:?}"));

@@ -41,12 +41,12 @@ pub async fn run(cli: &Cli, args: &ValidateArgs) -> Result<()> {
     } else {
         let datasets = choose_datasets(args.datasets.as_deref());
         match &datasets {
-            Datasets::Embedded => EngineOptions { warehouse: None, tables: cli.tables.clone() },
+            Datasets::Embedded => EngineOptions { warehouse: None, ..cli.engine_options() },
             Datasets::Dir(_) => {
                 scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), "write to", e))?;
                 let dir = scratch.path().join("warehouse");
                 build_warehouse(&datasets, &dir, true).await?;
-                EngineOptions { warehouse: Some(dir), tables: cli.tables.clone() }
+                EngineOptions { warehouse: Some(dir), ..cli.engine_options() }
             }
         }
     };

@@ -2,6 +2,10 @@
 //! build that turns them into Parquet ([`build`]).
 pub mod build;
 pub mod datasets;
+pub mod export;
+pub mod ingest;
+pub mod input;
+pub mod lock;
 pub mod manifest;
 pub mod schema;
 pub mod validate;

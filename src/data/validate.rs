@@ -36,6 +36,25 @@ pub struct Finding {
     pub message: String,
 }
 
+impl Finding {
+    /// The column a finding is about, for `file:line: column: reason` messages.
+    pub fn column(&self) -> &str {
+        match self.check.as_str() {
+            "required" | "duplicate_id" => "obs_id",
+            "indicator_key" => "indicator",
+            "source_key" => "source_id",
+            "province_key" => "province_code",
+            "district_key" => "district_code",
+            "commune_key" => "commune_code",
+            "period" => "period_start",
+            "numerator" => "numerator",
+            "range" | "rate" | "parts_sum" => "value",
+            "quote_number" | "quote_source" => "quote",
+            other => other,
+        }
+    }
+}
+
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let level = match self.severity {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::datasource::file_format::options::ReadOptions;
-use datafusion::datasource::listing::{ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SessionState;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
@@ -183,26 +183,43 @@ async fn open_parquet(
     state: &SessionState,
     path: &Path,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
+    let options =
+        ParquetReadOptions::default().to_listing_options(state.config(), state.default_table_options());
+    open_listing(state, path, options).await
+}
+
+/// A file or directory as a listing table with `options`; a manifest, where there is one, names
+/// the files, and a directory's hive-style `key=value/` partitions become columns.
+async fn open_listing(
+    state: &SessionState,
+    path: &Path,
+    options: ListingOptions,
+) -> datafusion::error::Result<Arc<dyn TableProvider>> {
     let plan_error = |e: Error| DataFusionError::Plan(e.to_string());
     let listed = if path.is_dir() { manifest::read(path).map_err(plan_error)? } else { None };
-    let urls = match listed {
+    let config = match listed {
         Some(m) if m.files.is_empty() => {
             let at = path.join(MANIFEST);
             return Err(DataFusionError::Plan(format!("{} lists no data files", at.display())));
         }
-        Some(m) => m
-            .files
-            .iter()
-            .map(|f| table_url(&path.join(f)))
-            .collect::<Result<Vec<_>>>()
-            .map_err(plan_error)?,
-        None => vec![table_url(path).map_err(plan_error)?],
+        Some(m) => {
+            let urls = m
+                .files
+                .iter()
+                .map(|f| table_url(&path.join(f)))
+                .collect::<Result<Vec<_>>>()
+                .map_err(plan_error)?;
+            ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options)
+        }
+        None if path.is_dir() => {
+            ListingTableConfig::new(table_url(path).map_err(plan_error)?)
+                .with_listing_options(options)
+                .infer_partitions_from_path(state)
+                .await?
+        }
+        None => ListingTableConfig::new(table_url(path).map_err(plan_error)?).with_listing_options(options),
     };
-    let options =
-        ParquetReadOptions::default().to_listing_options(state.config(), state.default_table_options());
-    let schema = options.infer_schema(state, &urls[0]).await?;
-    let config =
-        ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema);
+    let config = config.infer_schema(state).await?;
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
@@ -225,13 +242,6 @@ fn table_url(path: &Path) -> Result<ListingTableUrl> {
     Ok(ListingTableUrl::parse(&text)?)
 }
 
-async fn register_parquet(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
-    let url = table_url(path)?;
-    ctx.register_parquet(name, url.as_str(), ParquetReadOptions::default()).await.map_err(|e| {
-        Error::Data(format!("cannot read table {name} at {}: {}", path.display(), e.find_root()))
-    })
-}
-
 /// Register one extra file or directory as table `name`; the format comes from the file extension
 /// (`.parquet`, `.csv`, `.json`/`.ndjson`/`.jsonl`), or from the files inside a directory.
 pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
@@ -239,15 +249,14 @@ pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path) -> Res
         return Err(Error::Usage(format!("--table {name}={}: no such file or directory", path.display())));
     }
     let ext = format_of(path)?;
-    let url = table_url(path)?;
-    let location = url.as_str();
-    let result = match ext.as_str() {
-        "parquet" => return register_parquet(ctx, name, path).await,
-        "csv" => ctx.register_csv(name, location, CsvReadOptions::new()).await,
-        "json" | "ndjson" | "jsonl" => {
-            ctx.register_json(name, location, JsonReadOptions::default().file_extension(&format!(".{ext}")))
-                .await
-        }
+    let state = ctx.state();
+    let (config, table_options) = (state.config(), state.default_table_options());
+    let options = match ext.as_str() {
+        "parquet" => ParquetReadOptions::default().to_listing_options(config, table_options),
+        "csv" => CsvReadOptions::new().to_listing_options(config, table_options),
+        "json" | "ndjson" | "jsonl" => JsonReadOptions::default()
+            .file_extension(&format!(".{ext}"))
+            .to_listing_options(config, table_options),
         other => {
             return Err(Error::Usage(format!(
                 "--table {name}={}: unknown format .{other}; use a .parquet, .csv, .json or .ndjson file",
@@ -255,9 +264,24 @@ pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path) -> Res
             )))
         }
     };
-    result.map_err(|e| {
+    let table = open_listing(&state, path, options).await.map_err(|e| {
         Error::Data(format!("cannot read table {name} at {}: {}", path.display(), e.find_root()))
-    })
+    })?;
+    ctx.register_table(name, table)?;
+    Ok(())
+}
+
+/// Extensions of the files under `dir`, down to `depth` levels (partition directories).
+fn collect_extensions(dir: &Path, depth: usize, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() && depth > 0 {
+            collect_extensions(&p, depth - 1, out);
+        } else if let Some(ext) = p.extension() {
+            out.push(ext.to_string_lossy().to_lowercase());
+        }
+    }
 }
 
 const KNOWN: [&str; 5] = ["parquet", "csv", "json", "ndjson", "jsonl"];
@@ -266,8 +290,8 @@ const KNOWN: [&str; 5] = ["parquet", "csv", "json", "ndjson", "jsonl"];
 fn format_of(path: &Path) -> Result<String> {
     let ext_of = |p: &Path| p.extension().map(|e| e.to_string_lossy().to_lowercase());
     if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|e| Error::io(path, "read", e))?;
-        let exts: Vec<String> = entries.flatten().filter_map(|e| ext_of(&e.path())).collect();
+        let mut exts = Vec::new();
+        collect_extensions(path, 3, &mut exts);
         KNOWN
             .iter()
             .find(|k| exts.iter().any(|e| e == *k))

@@ -1,11 +1,15 @@
 //! The query session: a DataFusion context with chiso's tables and functions registered, and the
 //! ways to run SQL on it (ad-hoc statements and saved queries).
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
 
@@ -21,6 +25,8 @@ pub struct EngineOptions {
     pub warehouse: Option<PathBuf>,
     /// Extra `NAME=PATH` tables for this session only.
     pub tables: Vec<(String, PathBuf)>,
+    /// Cap on the memory of the engine's pools, in bytes; beyond it, sorts and joins spill to disk.
+    pub memory_limit: Option<usize>,
 }
 
 /// The result of one statement: its schema and rows.
@@ -55,7 +61,19 @@ impl Engine {
         let mut config = SessionConfig::new().with_information_schema(true);
         // Text columns keep the declared Utf8 type (the table contract) rather than Utf8View.
         config.options_mut().execution.parquet.schema_force_view_types = false;
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = match options.memory_limit {
+            None => SessionContext::new_with_config(config),
+            Some(limit) => {
+                // Each sort keeps back this much for merging its spill files; the default (10 MB per
+                // partition) alone would exhaust a small limit, so scale it to the limit.
+                let reserve = &mut config.options_mut().execution.sort_spill_reservation_bytes;
+                *reserve = (*reserve).min(limit / 16);
+                let runtime = RuntimeEnvBuilder::new()
+                    .with_memory_pool(Arc::new(FairSpillPool::new(limit)))
+                    .build_arc()?;
+                SessionContext::new_with_config_rt(config, runtime)
+            }
+        };
         super::functions::register(&ctx);
         register_warehouse(&ctx, &warehouse)?;
         for (name, path) in &options.tables {
@@ -94,38 +112,58 @@ impl Engine {
         }
         let mut results = Vec::new();
         for statement in statements {
-            results.push(self.statement(statement, &[]).await?);
+            results.push(self.statement(statement).await?);
         }
         Ok(results)
     }
 
     /// Run a saved query with its parameters bound (see [`SavedQuery::bind`]).
     pub async fn run_saved(&self, query: &SavedQuery, params: &[(String, String)]) -> Result<QueryResult> {
+        collect(self.saved_dataframe(query, params).await?).await.map_err(|e| self.explain(e))
+    }
+
+    /// A saved query with its parameters bound, as a DataFrame not yet run.
+    pub async fn saved_dataframe(
+        &self,
+        query: &SavedQuery,
+        params: &[(String, String)],
+    ) -> Result<DataFrame> {
         let values = query.bind(params)?;
-        let mut statements = DFParser::parse_sql(&query.sql).map_err(|e| self.explain(e))?;
+        let statement = self.one_statement(&query.sql, &query.name)?;
+        let df = self.plan(statement).await?;
+        if values.is_empty() {
+            return Ok(df);
+        }
+        let values: Vec<(&str, ScalarValue)> = values.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        df.with_param_values(values).map_err(|e| self.explain(e))
+    }
+
+    /// One SQL statement as a DataFrame not yet run.
+    pub async fn dataframe(&self, sql: &str) -> Result<DataFrame> {
+        let statement = self.one_statement(sql, "the SQL")?;
+        self.plan(statement).await
+    }
+
+    fn one_statement(&self, sql: &str, what: &str) -> Result<Statement> {
+        let mut statements = DFParser::parse_sql(sql).map_err(|e| self.explain(e))?;
         if statements.len() != 1 {
-            return Err(Error::Data(format!(
-                "saved query {} must hold exactly one statement, it has {}",
-                query.name,
+            return Err(Error::Usage(format!(
+                "{what} must hold exactly one statement, it has {}",
                 statements.len()
             )));
         }
-        let statement = statements.pop_front().ok_or_else(|| Error::Data("empty query".into()))?;
-        self.statement(statement, &values).await
+        statements.pop_front().ok_or_else(|| Error::Usage("no SQL statement given".into()))
     }
 
-    async fn statement(&self, statement: Statement, params: &[(String, ScalarValue)]) -> Result<QueryResult> {
+    async fn plan(&self, statement: Statement) -> Result<DataFrame> {
         let state = self.ctx.state();
         let plan = state.statement_to_plan(statement).await.map_err(|e| self.explain(e))?;
-        let mut df = self.ctx.execute_logical_plan(plan).await.map_err(|e| self.explain(e))?;
-        if !params.is_empty() {
-            let values: Vec<(&str, ScalarValue)> =
-                params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-            df = df.with_param_values(values).map_err(|e| self.explain(e))?;
-        }
-        let schema = df.schema().inner().clone();
-        let batches = df.collect().await.map_err(|e| self.explain(e))?;
-        Ok(QueryResult { schema, batches })
+        self.ctx.execute_logical_plan(plan).await.map_err(|e| self.explain(e))
+    }
+
+    async fn statement(&self, statement: Statement) -> Result<QueryResult> {
+        let df = self.plan(statement).await?;
+        collect(df).await.map_err(|e| self.explain(e))
     }
 
     /// Turn a DataFusion error into a user error, naming the closest table when one is unknown.
@@ -143,8 +181,19 @@ impl Engine {
             };
             return Error::Data(format!("{message}.{hint}{known}"));
         }
+        if message.contains("Resources exhausted") {
+            return Error::Data(format!(
+                "{message}\nThe query needs more memory than --memory-limit allows: raise the limit, or leave it out."
+            ));
+        }
         Error::Query(e)
     }
+}
+
+async fn collect(df: DataFrame) -> datafusion::error::Result<QueryResult> {
+    let schema = df.schema().inner().clone();
+    let batches = df.collect().await?;
+    Ok(QueryResult { schema, batches })
 }
 
 /// The bare table name in DataFusion's "table 'datafusion.public.x' not found" message.

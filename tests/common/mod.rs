@@ -94,3 +94,33 @@ fn split_csv_line(line: &str) -> Vec<String> {
     fields.push(field);
     fields
 }
+
+/// The header of an observations CSV.
+pub const OBS_HEADER: &str = "obs_id,indicator,geo_level,province_code,district_code,commune_code,period_start,period_end,value,numerator,denominator,target,qualifier,source_id,quote";
+
+/// A fresh warehouse built from the curated data, in a temporary directory.
+pub fn warehouse() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = dir.path().join("wh");
+    ok(&["build", "--out", wh.to_str().unwrap()]);
+    (dir, wh)
+}
+
+/// Every file under `dir` with its size and modification time: a fingerprint to prove nothing changed.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, u64, std::time::SystemTime)>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if !p.ends_with(".chiso.lock") {
+                let m = entry.metadata().unwrap();
+                out.push((p, m.len(), m.modified().unwrap()));
+            }
+        }
+    }
+    walk(dir, &mut out);
+    out.sort();
+    out
+}

@@ -1,0 +1,67 @@
+//! `chiso ingest`: add checked rows to a warehouse table.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{usage, Cli};
+use crate::data::ingest::{ingest, IngestOptions};
+use crate::error::Result;
+
+/// Arguments of `chiso ingest`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The target table is recognised from the columns (observations, indicators, sources or a \
+reference table), or forced with --into.\nEverything is checked before anything is written; a bad input is rejected \
+whole with every problem listed as file:line: column: reason.\nRe-ingesting rows whose key (obs_id, code, source_id) \
+is already there is rejected; with --upsert those rows are replaced instead, so running the same file twice is a no-op.\n\n\
+Example:\n  chiso --warehouse wh ingest new.csv --sources ../shared/seeds"
+)]
+pub struct IngestArgs {
+    /// CSV, JSON/NDJSON or Parquet files with the columns of one table.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// The table to add to, instead of the one the columns name.
+    #[arg(long, value_name = "TABLE")]
+    into: Option<String>,
+    /// Replace rows whose key is already in the warehouse instead of rejecting them.
+    #[arg(long)]
+    upsert: bool,
+    /// How long to wait for another writer to finish, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    wait: u64,
+    /// A directory of report texts: new quotes must occur in their report (as `validate --sources`).
+    #[arg(long, value_name = "DIR")]
+    sources: Option<PathBuf>,
+}
+
+pub async fn run(cli: &Cli, args: &IngestArgs) -> Result<()> {
+    let Some(warehouse) = &cli.warehouse else {
+        return Err(usage(
+            "ingest writes to a warehouse of yours: pass --warehouse DIR (or set CHISO_WAREHOUSE); \
+             `chiso build --out DIR` creates one from the curated data",
+        ));
+    };
+    let options = IngestOptions {
+        files: args.files.clone(),
+        into: args.into.clone(),
+        upsert: args.upsert,
+        wait: Duration::from_secs(args.wait),
+        sources: args.sources.clone(),
+    };
+    let report = ingest(warehouse, &options).await?;
+    for w in &report.warnings {
+        println!("{w}");
+    }
+    let replaced = if report.replaced > 0 {
+        format!(" ({} replaced existing rows)", report.replaced)
+    } else {
+        String::new()
+    };
+    let noun = if report.rows == 1 { "row" } else { "rows" };
+    println!("ingested {} {noun} into {} in {}{replaced}", report.rows, report.table, warehouse.display());
+    if report.cleaned > 0 {
+        println!("removed {} files left by an interrupted writer", report.cleaned);
+    }
+    Ok(())
+}

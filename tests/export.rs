@@ -1,0 +1,188 @@
+//! `chiso export`: ordinary Parquet (read back with the parquet crate), CSV/JSON, hive-style
+//! partitions, atomic publication, and flat memory under --memory-limit.
+mod common;
+
+use common::{chiso, ok};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::fs;
+use std::path::Path;
+
+fn read_parquet(path: &Path) -> Vec<datafusion::arrow::record_batch::RecordBatch> {
+    let file = fs::File::open(path).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap().map(|b| b.unwrap()).collect()
+}
+
+#[test]
+fn parquet_extract_keeps_the_table_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tb.parquet");
+    let run = chiso(&[
+        "export",
+        "--sql",
+        "select * from observations where source_id = 'tb-2023h1' order by obs_id",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("wrote 12 rows"), "{}", run.stdout);
+    assert_eq!(run.stderr, "", "no progress output when not on a terminal");
+    let batches = read_parquet(&out);
+    let batch = &batches[0];
+    let schema = batch.schema();
+    assert_eq!(schema.field_with_name("period_end").unwrap().data_type(), &DataType::Date32);
+    assert_eq!(schema.field_with_name("province_code").unwrap().data_type(), &DataType::Utf8);
+    assert_eq!(schema.field_with_name("value").unwrap().data_type(), &DataType::Float64);
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 12);
+    // tb-2023h1-05: "cấp 803.868 tài khoản định danh điện tử"
+    let ids = batch.column_by_name("obs_id").unwrap().as_string::<i32>();
+    let row = (0..ids.len()).find(|&i| ids.value(i) == "tb-2023h1-05").unwrap();
+    assert_eq!(batch.column_by_name("value").unwrap().as_primitive::<Float64Type>().value(row), 803868.0);
+    assert_eq!(batch.column_by_name("province_code").unwrap().as_string::<i32>().value(row), "34");
+}
+
+#[test]
+fn saved_query_to_csv_json_ndjson() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, first) in [
+        ("e.csv", "province_code,"),
+        ("e.json", "[{\"province_code\":\"34\""),
+        ("e.ndjson", "{\"province_code\":\"34\""),
+    ] {
+        let out = dir.path().join(file);
+        ok(&["export", "--query", "essential_services", "--out", out.to_str().unwrap()]);
+        let text = fs::read_to_string(&out).unwrap();
+        assert!(text.starts_with(first), "{file}: {text}");
+    }
+    let codes = fs::read_to_string(dir.path().join("e.csv")).unwrap();
+    assert!(codes.contains("\n80,Long An,803,Bến Lức,14.0,25.0,11.0,56.0,2024-08-31,la-2024\n"), "{codes}");
+}
+
+#[test]
+fn partitioned_hive_style() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("by");
+    let run = chiso(&[
+        "export",
+        "--sql",
+        "select * from observations where province_code is not null",
+        "--partition-by",
+        "source_id",
+        "--out",
+        out.to_str().unwrap(),
+        "--compression",
+        "snappy",
+        "--row-group-size",
+        "10",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut parts: Vec<String> =
+        fs::read_dir(&out).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    parts.sort();
+    assert_eq!(
+        parts,
+        [
+            "source_id=hy-2023h1",
+            "source_id=la-2024",
+            "source_id=na-2023-04",
+            "source_id=tb-2023h1",
+            "source_id=tn-2023h1"
+        ]
+    );
+    // Read back through chiso: the partition column comes back from the directory names.
+    let spec = format!("x={}", out.display());
+    let n = ok(&[
+        "query",
+        "select count(*) as n from x where source_id = 'la-2024'",
+        "--table",
+        &spec,
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(n, "n\n30\n");
+}
+
+#[test]
+fn output_is_never_overwritten_by_accident_nor_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.parquet");
+    fs::write(&out, b"keep me").unwrap();
+    let run = chiso(&["export", "--sql", "select 1", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("already exists; pass --overwrite"), "{}", run.stderr);
+    assert_eq!(fs::read(&out).unwrap(), b"keep me");
+    // A query that fails while running leaves the old file and no temporary one.
+    let run = chiso(&[
+        "export",
+        "--sql",
+        "select cast('x' as int) from observations",
+        "--out",
+        out.to_str().unwrap(),
+        "--overwrite",
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(fs::read(&out).unwrap(), b"keep me");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temporary files left behind");
+    ok(&["export", "--sql", "select 1 as one", "--out", out.to_str().unwrap(), "--overwrite"]);
+    assert_eq!(read_parquet(&out)[0].num_rows(), 1);
+    // No write permission (even root cannot create files in /proc).
+    let run = chiso(&["export", "--sql", "select 1", "--out", "/proc/chiso-test.parquet"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("/proc/"), "{}", run.stderr);
+    let run = chiso(&["export", "--sql", "select 1", "--out", "/no/such/dir/x.parquet"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no such directory"), "{}", run.stderr);
+    let run = chiso(&[
+        "export",
+        "--sql",
+        "select 1 as a",
+        "--partition-by",
+        "b",
+        "--out",
+        dir.path().join("p").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--partition-by b: the result has no such column; it has a"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Peak resident memory of the largest child this test process has waited for, in MB.
+fn children_peak_mb() -> u64 {
+    let mut usage = unsafe { std::mem::zeroed::<libc::rusage>() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as u64 / 1024
+}
+
+#[test]
+fn memory_stays_flat_under_a_limit() {
+    // 2.1 million rows sorted by a random key: the sort must hold everything or spill.
+    let sql = "select value * random() as v, obs_id, quote from (select o.* from observations o, range(20000)) order by v";
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("limited.parquet");
+    let run = chiso(&["--memory-limit", "64M", "export", "--sql", sql, "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("wrote 2120000 rows"), "{}", run.stdout);
+    let limited = children_peak_mb();
+    let out2 = dir.path().join("unlimited.parquet");
+    ok(&["export", "--sql", sql, "--out", out2.to_str().unwrap()]);
+    let unlimited = children_peak_mb();
+    eprintln!("peak RSS: {limited} MB with --memory-limit 64M, {unlimited} MB without");
+    assert!(
+        unlimited > limited,
+        "the unlimited run should need more ({unlimited} MB) than the limited one ({limited} MB)"
+    );
+    // Sorted output, whichever way it was made.
+    let batches = read_parquet(&out);
+    let mut last = f64::MIN;
+    for b in &batches {
+        let v = b.column(0).as_primitive::<Float64Type>();
+        for i in 0..v.len() {
+            assert!(v.value(i) >= last);
+            last = v.value(i);
+        }
+    }
+}
