@@ -6,6 +6,7 @@ pub mod cli;
 pub mod data;
 pub mod engine;
 pub mod error;
+pub mod extract;
 pub mod numbers;
 pub mod output;
 pub mod progress;

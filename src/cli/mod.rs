@@ -3,6 +3,7 @@
 mod build;
 mod describe;
 mod export;
+mod extract;
 mod functions;
 mod ingest;
 mod print;
@@ -64,6 +65,8 @@ enum Command {
     Shell,
     /// Compile the curated CSV datasets into a warehouse of Parquet tables.
     Build(build::BuildArgs),
+    /// Find candidate observations in Vietnamese report texts, for review and ingest.
+    Extract(extract::ExtractArgs),
     /// Add rows from CSV, JSON or Parquet files to a warehouse table, checked first, written atomically.
     Ingest(ingest::IngestArgs),
     /// Write a query's result to Parquet, CSV or JSON: streamed, optionally partitioned, atomic.
@@ -143,6 +146,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Validate(args) => validate::run(&cli, args).await,
         Command::Ingest(args) => ingest::run(&cli, args).await,
         Command::Export(args) => export::run(&cli, args).await,
+        Command::Extract(args) => extract::run(args),
     }
 }
 

@@ -354,6 +354,9 @@ fn read_parquet(file: &str, path: &Path, into: Option<&str>, problems: &mut Vec<
     Some(Loaded { table, batches, origins })
 }
 
+/// Columns `chiso extract` adds for the reviewer, which ingest ignores.
+pub const REVIEW_COLUMNS: [&str; 3] = ["confidence", "start_byte", "end_byte"];
+
 /// Check a header against the table it names; returns that table.
 fn check_header(
     file: &str,
@@ -407,6 +410,10 @@ fn check_header(
         }
     }
     for name in header {
+        // The review columns `chiso extract` adds are left out, so its output ingests as it is.
+        if REVIEW_COLUMNS.contains(&name.as_str()) {
+            continue;
+        }
         if target.field_with_name(name).is_err() {
             problems.push(problem(file, Some(1), Some(name), format!("no such column in table {table}")));
             ok = false;

@@ -7,5 +7,6 @@ pub mod ingest;
 pub mod input;
 pub mod lock;
 pub mod manifest;
+pub mod reference;
 pub mod schema;
 pub mod validate;

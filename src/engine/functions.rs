@@ -1,8 +1,7 @@
 //! chiso's SQL functions, registered in every session: Vietnamese numbers, period labels,
 //! percentages, and the admin-unit reference tables as functions. `chiso functions` lists them
 //! with the examples below (which a test runs, so they stay true).
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray};
@@ -11,9 +10,7 @@ use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
 use datafusion::prelude::SessionContext;
 
-use crate::data::build::read_table;
-use crate::data::datasets::Datasets;
-use crate::data::schema::table_def;
+use crate::data::reference::reference;
 use crate::numbers::parse_vn_number;
 
 /// How one function is called and what it does, for `chiso functions`.
@@ -97,69 +94,9 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
     },
 ];
 
-/// The province reference, read once from the built-in data.
-struct Provinces {
-    /// legacy code -> (name, region, 2025 code)
-    legacy: HashMap<String, (String, String, String)>,
-    /// 2025 code -> name
-    current: HashMap<String, String>,
-    /// normalised name (with and without tone marks) -> legacy code
-    by_name: HashMap<String, String>,
-}
-
-fn provinces() -> &'static Provinces {
-    static CELL: OnceLock<Provinces> = OnceLock::new();
-    CELL.get_or_init(|| {
-        let mut p = Provinces { legacy: HashMap::new(), current: HashMap::new(), by_name: HashMap::new() };
-        let text = |batch: &datafusion::arrow::record_batch::RecordBatch, col: &str, row: usize| {
-            batch.column_by_name(col).map(|c| c.as_string::<i32>().value(row).to_string()).unwrap_or_default()
-        };
-        for name in ["provinces", "provinces_2025"] {
-            let Some(def) = table_def(name) else { continue };
-            // The reference data is compiled in and checked by the tests: it always parses.
-            let batches = read_table(&Datasets::Embedded, def).unwrap_or_default();
-            for batch in &batches {
-                for row in 0..batch.num_rows() {
-                    let code = text(batch, "code", row);
-                    if name == "provinces" {
-                        let entry = (
-                            text(batch, "name", row),
-                            text(batch, "region", row),
-                            text(batch, "province_2025_code", row),
-                        );
-                        p.by_name.insert(normalise(&entry.0), code.clone());
-                        p.by_name.insert(normalise(&text(batch, "name_ascii", row)), code.clone());
-                        p.legacy.insert(code, entry);
-                    } else {
-                        p.current.insert(code, text(batch, "name", row));
-                    }
-                }
-            }
-        }
-        p
-    })
-}
-
-/// Lower case, single spaces, without a leading `tỉnh` / `thành phố` / `tp.`.
-fn normalise(name: &str) -> String {
-    let lower = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    for prefix in ["tỉnh ", "tinh ", "thành phố ", "thanh pho ", "tp. ", "tp."] {
-        if let Some(rest) = lower.strip_prefix(prefix) {
-            return rest.trim().to_string();
-        }
-    }
-    lower
-}
-
 /// The legacy code for a code or name (see [`FUNCTIONS`]).
 pub fn resolve_province(input: &str) -> Option<String> {
-    let p = provinces();
-    let trimmed = input.trim();
-    if !trimmed.is_empty() && trimmed.len() <= 2 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        let code = format!("{trimmed:0>2}");
-        return p.legacy.contains_key(&code).then_some(code);
-    }
-    p.by_name.get(&normalise(trimmed)).cloned()
+    reference().province_code(input)
 }
 
 /// A period label (see [`FUNCTIONS`]).
@@ -262,15 +199,15 @@ pub fn register(ctx: &SessionContext) {
     ctx.register_udf(udf("province_code", vec![Utf8], Utf8, |args| text_fn(args, resolve_province)));
     ctx.register_udf(udf("province_name", vec![Utf8], Utf8, |args| {
         text_fn(args, |code| {
-            let p = provinces();
-            p.legacy.get(code).map(|e| e.0.clone()).or_else(|| p.current.get(code).cloned())
+            let r = reference();
+            r.provinces.get(code).map(|p| p.name.clone()).or_else(|| r.provinces_2025.get(code).cloned())
         })
     }));
     ctx.register_udf(udf("province_2025", vec![Utf8], Utf8, |args| {
-        text_fn(args, |code| provinces().legacy.get(code).map(|e| e.2.clone()))
+        text_fn(args, |code| reference().provinces.get(code).map(|p| p.code_2025.clone()))
     }));
     ctx.register_udf(udf("region", vec![Utf8], Utf8, |args| {
-        text_fn(args, |code| provinces().legacy.get(code).map(|e| e.1.clone()))
+        text_fn(args, |code| reference().provinces.get(code).map(|p| p.region.clone()))
     }));
 }
 

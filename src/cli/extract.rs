@@ -1,0 +1,132 @@
+//! `chiso extract`: candidate observations from report texts, and `--eval` on the seed reports.
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::print::print_results;
+use super::{usage, OutputArgs};
+use crate::data::build::read_table;
+use crate::data::datasets::Datasets;
+use crate::data::reference::reference;
+use crate::data::schema::table_def;
+use crate::error::{Error, Result};
+use crate::extract::eval::{evaluate, TARGETS};
+use crate::extract::{extract, to_result, ReportHints};
+
+/// Arguments of `chiso extract`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Output: the observations columns plus confidence (of the indicator), start_byte and end_byte \
+(where the figure stands in the report). Review the rows (fill or fix indicator, drop what is not a figure), then \
+`chiso ingest` them; ingest ignores the three review columns.\n\nExamples:\n  \
+chiso extract report.txt --format csv > new.csv\n  chiso extract --eval --sources ../shared/seeds"
+)]
+pub struct ExtractArgs {
+    /// Report texts (UTF-8).
+    #[arg(value_name = "REPORT", required_unless_present = "eval")]
+    reports: Vec<PathBuf>,
+    /// Source id for the rows [default: the built-in source whose report file this is, else the file name].
+    #[arg(long, value_name = "ID")]
+    source_id: Option<String>,
+    /// The report's province (code or name), when the text does not make it clear.
+    #[arg(long, value_name = "PROVINCE")]
+    province: Option<String>,
+    /// Compare extraction on the seed reports with the curated observations; fail below the targets.
+    #[arg(long, conflicts_with = "reports")]
+    eval: bool,
+    /// Where the seed reports are, for --eval.
+    #[arg(long, value_name = "DIR", default_value = "../shared/seeds")]
+    sources: PathBuf,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// The built-in source id whose seed file has this name.
+fn known_source(file: &Path) -> Option<String> {
+    let name = file.file_name()?.to_string_lossy().into_owned();
+    let batches = table_def("sources").and_then(|d| read_table(&Datasets::Embedded, d).ok())?;
+    batches.iter().find_map(|b| {
+        let ids = b
+            .column_by_name("source_id")?
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::StringArray>()?;
+        let files = b
+            .column_by_name("seed_file")?
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::StringArray>()?;
+        (0..b.num_rows()).find(|&i| files.value(i) == name).map(|i| ids.value(i).to_string())
+    })
+}
+
+pub fn run(args: &ExtractArgs) -> Result<()> {
+    if args.eval {
+        return run_eval(&args.sources);
+    }
+    let province = match &args.province {
+        Some(p) => Some(
+            reference().province_code(p).ok_or_else(|| usage(format!("--province {p}: no such province")))?,
+        ),
+        None => None,
+    };
+    let mut all = Vec::new();
+    for path in &args.reports {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let line =
+                e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            Error::Data(format!("{}:{line}: not UTF-8 text; save the report as UTF-8", path.display()))
+        })?;
+        let stem =
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+        let source_id = args.source_id.clone().or_else(|| known_source(path)).unwrap_or(stem);
+        all.extend(extract(&text, &ReportHints { source_id, province: province.clone() }));
+    }
+    print_results(&args.out, &[to_result(&all)?])
+}
+
+fn run_eval(dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(usage(format!("--sources {}: not a directory of seed reports", dir.display())));
+    }
+    let scores = evaluate(dir)?;
+    println!(
+        "{:<12} {:>7} {:>9} {:>5} {:>7} {:>9} {:>9}",
+        "report", "curated", "extracted", "found", "recall", "precision", "indicator"
+    );
+    for s in &scores {
+        println!(
+            "{:<12} {:>7} {:>9} {:>5} {:>7.3} {:>9.3} {:>9.3}",
+            s.source,
+            s.curated,
+            s.extracted,
+            s.found,
+            s.recall(),
+            s.precision(),
+            s.indicator_accuracy()
+        );
+    }
+    let all = scores.last().ok_or_else(|| Error::Data("no seed reports evaluated".into()))?;
+    let mut below = Vec::new();
+    if all.recall() < TARGETS.recall {
+        below.push(format!("recall {:.3} < {}", all.recall(), TARGETS.recall));
+    }
+    if all.precision() < TARGETS.precision {
+        below.push(format!("precision {:.3} < {}", all.precision(), TARGETS.precision));
+    }
+    if all.indicator_accuracy() < TARGETS.indicator_accuracy {
+        below.push(format!(
+            "indicator accuracy {:.3} < {}",
+            all.indicator_accuracy(),
+            TARGETS.indicator_accuracy
+        ));
+    }
+    if below.is_empty() {
+        println!(
+            "targets met (recall ≥ {}, precision ≥ {}, indicator accuracy ≥ {})",
+            TARGETS.recall, TARGETS.precision, TARGETS.indicator_accuracy
+        );
+        Ok(())
+    } else {
+        Err(Error::Data(format!("extraction is below its targets: {}", below.join(", "))))
+    }
+}

@@ -1,0 +1,124 @@
+//! The admin-unit reference (legacy provinces and districts, the 2025 provinces), read once from
+//! the data built into chiso, with lookups by code and by name (with or without tone marks).
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::build::read_table;
+use super::datasets::Datasets;
+use super::schema::table_def;
+
+/// A legacy province.
+#[derive(Debug, Clone)]
+pub struct Province {
+    /// 2-digit code.
+    pub code: String,
+    /// Name without the word tỉnh / thành phố.
+    pub name: String,
+    /// Statistical region.
+    pub region: String,
+    /// Code of the 2025 province it became part of.
+    pub code_2025: String,
+}
+
+/// A legacy district.
+#[derive(Debug, Clone)]
+pub struct District {
+    /// 3-digit code.
+    pub code: String,
+    /// Name without the word huyện / quận / thị xã / thành phố.
+    pub name: String,
+    /// Code of its province.
+    pub province_code: String,
+}
+
+/// The reference tables, indexed.
+#[derive(Debug, Default)]
+pub struct Reference {
+    /// Legacy provinces by code.
+    pub provinces: HashMap<String, Province>,
+    /// 2025 province names by code.
+    pub provinces_2025: HashMap<String, String>,
+    /// Legacy districts.
+    pub districts: Vec<District>,
+    /// Folded province name → code.
+    province_by_name: HashMap<String, String>,
+}
+
+/// Lower case, tone marks and `đ` folded, single spaces: how names are compared.
+pub fn fold(text: &str) -> String {
+    deunicode::deunicode(text).to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn column(batch: &RecordBatch, name: &str, row: usize) -> String {
+    batch.column_by_name(name).map(|c| c.as_string::<i32>().value(row).to_string()).unwrap_or_default()
+}
+
+fn rows(table: &str) -> Vec<RecordBatch> {
+    // The reference data is compiled in and checked by the tests: it always parses.
+    table_def(table).and_then(|def| read_table(&Datasets::Embedded, def).ok()).unwrap_or_default()
+}
+
+/// The reference, loaded on first use.
+pub fn reference() -> &'static Reference {
+    static CELL: OnceLock<Reference> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut r = Reference::default();
+        for batch in rows("provinces") {
+            for i in 0..batch.num_rows() {
+                let p = Province {
+                    code: column(&batch, "code", i),
+                    name: column(&batch, "name", i),
+                    region: column(&batch, "region", i),
+                    code_2025: column(&batch, "province_2025_code", i),
+                };
+                r.province_by_name.insert(fold(&p.name), p.code.clone());
+                r.provinces.insert(p.code.clone(), p);
+            }
+        }
+        for batch in rows("provinces_2025") {
+            for i in 0..batch.num_rows() {
+                r.provinces_2025.insert(column(&batch, "code", i), column(&batch, "name", i));
+            }
+        }
+        for batch in rows("districts") {
+            for i in 0..batch.num_rows() {
+                r.districts.push(District {
+                    code: column(&batch, "code", i),
+                    name: column(&batch, "name", i),
+                    province_code: column(&batch, "province_code", i),
+                });
+            }
+        }
+        r
+    })
+}
+
+impl Reference {
+    /// The legacy code of a province given by code or by name (with or without tone marks or the
+    /// words tỉnh / thành phố).
+    pub fn province_code(&self, input: &str) -> Option<String> {
+        let trimmed = input.trim();
+        if !trimmed.is_empty() && trimmed.len() <= 2 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+            let code = format!("{trimmed:0>2}");
+            return self.provinces.contains_key(&code).then_some(code);
+        }
+        let folded = fold(trimmed);
+        let bare = ["tinh ", "thanh pho ", "tp. ", "tp."]
+            .iter()
+            .find_map(|p| folded.strip_prefix(p))
+            .map(str::trim)
+            .unwrap_or(&folded);
+        self.province_by_name.get(bare).cloned()
+    }
+
+    /// Folded province names with their codes, longest first (for finding them in text).
+    pub fn province_names(&self) -> Vec<(String, String)> {
+        let mut names: Vec<(String, String)> =
+            self.provinces.values().map(|p| (fold(&p.name), p.code.clone())).collect();
+        names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        names
+    }
+}

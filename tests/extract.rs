@@ -1,0 +1,123 @@
+//! `chiso extract`: the evaluation on the seed reports meets its targets, the rules hold on
+//! reports the project wrote itself, and the output ingests after review.
+mod common;
+
+use common::{chiso, ok, parse_csv, seeds, warehouse};
+use std::fs;
+use std::path::Path;
+
+#[test]
+fn evaluation_on_the_seeds_meets_the_targets() {
+    let run = chiso(&["extract", "--eval", "--sources", seeds().to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let all = run.stdout.lines().find(|l| l.starts_with("all")).unwrap();
+    let numbers: Vec<f64> = all.split_whitespace().skip(4).map(|x| x.parse().unwrap()).collect();
+    assert!(numbers[0] >= 0.95 && numbers[1] >= 0.85 && numbers[2] >= 0.80, "{all}");
+    assert!(run.stdout.contains("targets met"), "{}", run.stdout);
+}
+
+fn extract(file: &Path, extra: &[&str]) -> (String, Vec<Vec<String>>) {
+    let mut args = vec!["extract", file.to_str().unwrap(), "--format", "csv"];
+    args.extend_from_slice(extra);
+    let out = ok(&args);
+    (out.lines().next().unwrap().to_string(), parse_csv(&out))
+}
+
+/// The row whose value is `value`, as (indicator, geo_level, province, district, start, end, qualifier, numerator, denominator).
+fn row<'a>(rows: &'a [Vec<String>], value: &str) -> &'a Vec<String> {
+    rows.iter().find(|r| r[8] == value).unwrap_or_else(|| panic!("no row with value {value}: {rows:#?}"))
+}
+
+#[test]
+fn rules_hold_on_reports_of_our_own() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reports");
+    let (header, rows) = extract(&dir.join("made_up_1.txt"), &[]);
+    assert!(header.ends_with("confidence,start_byte,end_byte"), "{header}");
+    // "Tính đến ngày 30/6/2024, toàn tỉnh đã kích hoạt khoảng 812.400 tài khoản": a stock as of that day.
+    let r = row(&rows, "812400.0");
+    assert_eq!(
+        (r[1].as_str(), r[3].as_str(), r[6].as_str(), r[7].as_str(), r[12].as_str()),
+        ("eid_activated", "22", "", "2024-06-30", "approx")
+    );
+    // "thu nhận 45.210 hồ sơ cấp CCCD trong quý": the nearest period its sentence states is the day
+    // "Tính đến ngày 30/6/2024" (the sentence names the quarter only as "quý").
+    let r = row(&rows, "45210.0");
+    assert_eq!((r[1].as_str(), r[6].as_str(), r[7].as_str()), ("cccd_applications", "", "2024-06-30"));
+    // "Tại thành phố Hạ Long, tỷ lệ hồ sơ trực tuyến toàn trình đạt 72,4%": the city (district 193).
+    let r = row(&rows, "72.4");
+    assert_eq!(
+        (r[1].as_str(), r[2].as_str(), r[4].as_str()),
+        ("full_process_online_rate", "district", "193")
+    );
+    // "tăng 3,5% so với quý I": a change, not a level.
+    assert_eq!(row(&rows, "3.5")[2], "district");
+    // "Huyện Vân Đồn đã triển khai 21/25 dịch vụ công thiết yếu".
+    let r = row(&rows, "21.0");
+    assert_eq!(
+        (r[1].as_str(), r[9].as_str(), r[10].as_str()),
+        ("essential_services_deployed", "21.0", "25.0")
+    );
+    // "trên 240 phút phát sóng truyền hình": a lower bound in minutes.
+    let r = row(&rows, "240.0");
+    assert_eq!((r[1].as_str(), r[12].as_str()), ("tv_broadcast_minutes", "lower_bound"));
+    // Not figures: the plan's number and date, "năm 2024", and a target rank ("phấn đấu ... vị trí thứ 3" is kept
+    // as a rank candidate for the reviewer).
+    assert!(rows.iter().all(|r| r[8] != "88.0" && r[8] != "2024.0" && r[8] != "12.0"), "{rows:#?}");
+
+    let (_, rows) = extract(&dir.join("made_up_2.txt"), &[]);
+    // "hơn 1,2 triệu lượt": scale word and lower bound.
+    assert_eq!(row(&rows, "1200000.0")[12], "lower_bound");
+    let r = row(&rows, "91.5");
+    assert_eq!(
+        (r[1].as_str(), r[3].as_str(), r[6].as_str(), r[7].as_str()),
+        ("health_cccd_use_rate", "52", "2024-09-01", "2024-09-30")
+    );
+    let r = row(&rows, "1106335.0");
+    assert_eq!((r[1].as_str(), r[7].as_str()), ("cccd_cards_issued", "2024-09-30"));
+    assert_eq!(row(&rows, "100.0")[1], "schools_cashless_tuition_pct");
+    // The visitor counter on its own short line is page furniture.
+    assert!(rows.iter().all(|r| r[8] != "12345.0"), "{rows:#?}");
+}
+
+#[test]
+fn extracted_rows_ingest_after_review() {
+    let report = seeds().join("002_6767c2e0668bbefe.txt");
+    let out = ok(&["extract", report.to_str().unwrap(), "--format", "csv"]);
+    // The review: keep the rows whose indicator was recognised.
+    let mut lines = out.lines();
+    let mut reviewed = format!("{}\n", lines.next().unwrap());
+    for line in lines {
+        let fields = common::parse_csv(&format!("h\n{line}"));
+        if !fields[0][1].is_empty() {
+            reviewed.push_str(line);
+            reviewed.push('\n');
+        }
+    }
+    let (dir, wh) = warehouse();
+    let file = dir.path().join("new.csv");
+    fs::write(&file, reviewed).unwrap();
+    let run = chiso(&[
+        "ingest",
+        file.to_str().unwrap(),
+        "--warehouse",
+        wh.to_str().unwrap(),
+        "--sources",
+        seeds().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("into observations"), "{}", run.stdout);
+}
+
+#[test]
+fn unreadable_input_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("latin1.txt");
+    fs::write(&bad, b"T\xednh \xe0 100%\n").unwrap();
+    let run = chiso(&["extract", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("latin1.txt:1: not UTF-8 text"), "{}", run.stderr);
+    let run = chiso(&["extract", "/no/such/report.txt"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("/no/such/report.txt"), "{}", run.stderr);
+}
