@@ -7,6 +7,7 @@ pub mod data;
 pub mod engine;
 pub mod error;
 pub mod extract;
+pub mod generate;
 pub mod numbers;
 pub mod output;
 pub mod progress;

@@ -5,6 +5,7 @@ mod describe;
 mod export;
 mod extract;
 mod functions;
+mod generate;
 mod ingest;
 mod print;
 mod queries;
@@ -67,6 +68,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Find candidate observations in Vietnamese report texts, for review and ingest.
     Extract(extract::ExtractArgs),
+    /// Generate a realistic synthetic history (daily figures for every commune) for benchmarks.
+    Generate(generate::GenerateArgs),
     /// Add rows from CSV, JSON or Parquet files to a warehouse table, checked first, written atomically.
     Ingest(ingest::IngestArgs),
     /// Write a query's result to Parquet, CSV or JSON: streamed, optionally partitioned, atomic.
@@ -147,6 +150,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Ingest(args) => ingest::run(&cli, args).await,
         Command::Export(args) => export::run(&cli, args).await,
         Command::Extract(args) => extract::run(args),
+        Command::Generate(args) => generate::run(args).await,
     }
 }
 

@@ -53,8 +53,12 @@ pub async fn run(cli: &Cli, args: &ValidateArgs) -> Result<()> {
     let engine = Engine::open(&options).await?;
     let findings = validate(&engine, args.sources.as_deref()).await?;
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-    for finding in &findings {
+    const SHOWN: usize = 100;
+    for finding in findings.iter().take(SHOWN) {
         println!("{finding}");
+    }
+    if findings.len() > SHOWN {
+        println!("... and {} more", findings.len() - SHOWN);
     }
     println!("{} errors, {} warnings", errors, findings.len() - errors);
     if errors > 0 {

@@ -68,7 +68,7 @@ pub fn write_part(dir: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Res
 }
 
 /// Write table `def` into a new directory `dir`: one sorted data file and its manifest.
-async fn write_table(def: &TableDef, batches: Vec<RecordBatch>, dir: &Path) -> Result<()> {
+pub async fn write_table(def: &TableDef, batches: Vec<RecordBatch>, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", e))?;
     let sorted = sort_batches(def, batches).await?;
     let part = write_part(dir, schema(def.name), &sorted)?;

@@ -20,12 +20,15 @@ pub struct Manifest {
     pub version: u32,
     /// Parquet file names, relative to the table directory.
     pub files: Vec<String>,
+    /// Columns every file is sorted by (ascending), declared to the engine so it can skip sorts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sort_order: Vec<String>,
 }
 
 impl Manifest {
     /// A manifest listing `files`.
     pub fn new(files: Vec<String>) -> Self {
-        Self { version: 1, files }
+        Self { version: 1, files, sort_order: Vec::new() }
     }
 }
 

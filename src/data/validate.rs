@@ -71,7 +71,9 @@ impl fmt::Display for Finding {
 
 /// SQL checks: each query returns (obs_id, message) rows, one per problem.
 const SQL_CHECKS: &[(&str, Severity, &str)] = &[
-    ("required", Severity::Error, "SELECT coalesce(obs_id, '(no obs_id)'), 'obs_id and quote are required' FROM observations WHERE obs_id IS NULL OR quote IS NULL OR trim(quote) = ''"),
+    ("required", Severity::Error, "SELECT coalesce(o.obs_id, '(no obs_id)'), 'obs_id and quote are required' FROM observations o \
+        LEFT JOIN sources s ON o.source_id = s.source_id \
+        WHERE (o.obs_id IS NULL OR o.quote IS NULL OR trim(o.quote) = '') AND coalesce(s.publisher, '') NOT LIKE 'chiso generate%'"),
     ("duplicate_id", Severity::Error, "SELECT obs_id, 'obs_id used ' || CAST(count(*) AS VARCHAR) || ' times' FROM observations WHERE obs_id IS NOT NULL GROUP BY obs_id HAVING count(*) > 1"),
     ("indicator_key", Severity::Error, "SELECT o.obs_id, 'unknown indicator ' || o.indicator FROM observations o LEFT JOIN indicators i ON o.indicator = i.code WHERE i.code IS NULL"),
     ("source_key", Severity::Error, "SELECT o.obs_id, 'unknown source ' || o.source_id FROM observations o LEFT JOIN sources s ON o.source_id = s.source_id WHERE s.source_id IS NULL"),

@@ -11,6 +11,8 @@ use datafusion::datasource::file_format::options::ReadOptions;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SessionState;
+use datafusion::logical_expr::SortExpr;
+use datafusion::prelude::col;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
 
 use crate::data::build::build_warehouse;
@@ -209,6 +211,9 @@ async fn open_listing(
                 .map(|f| table_url(&path.join(f)))
                 .collect::<Result<Vec<_>>>()
                 .map_err(plan_error)?;
+            let order: Vec<SortExpr> =
+                m.sort_order.iter().map(|c| col(c.as_str()).sort(true, false)).collect();
+            let options = if order.is_empty() { options } else { options.with_file_sort_order(vec![order]) };
             ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options)
         }
         None if path.is_dir() => {

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Runs the standard suite (benches/queries/*.sql) through chiso and through DuckDB on the same
+# Parquet files with the same SQL, alternating, several runs each, and prints per query the median
+# wall times, the ratio chiso/DuckDB, the peak memory of each, and whether both returned the same rows.
+#
+#   benches/compare.sh                 # default scale: 3 years x 8 indicators x 10,035 communes (~88 M rows)
+#   benches/compare.sh --smoke         # tiny scale, one run: checks the runner and the answers (CI)
+#   RUNS=7 WH=bench-data/wh benches/compare.sh
+#
+# It installs DuckDB's CLI (PyPI package duckdb-cli) into bench-data/venv and times its native
+# binary (duckdb_cli/duckdb), not the Python wrapper on PATH. It builds chiso in release (or uses
+# $CHISO_BIN) and generates the warehouse when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SMOKE=0
+[ "${1:-}" = "--smoke" ] && SMOKE=1
+RUNS=${RUNS:-5}
+if [ "$SMOKE" = 1 ]; then
+  WH=${WH:-bench-data/smoke-wh}
+  GEN_ARGS=${GEN_ARGS:---years 3 --level province --indicators 2}
+  RUNS=1
+else
+  WH=${WH:-bench-data/wh}
+  GEN_ARGS=${GEN_ARGS:-}
+fi
+mkdir -p bench-data
+
+if [ -z "${CHISO_BIN:-}" ]; then
+  cargo build --release --quiet
+  CHISO_BIN=target/release/chiso
+fi
+
+if [ ! -x bench-data/venv/bin/python ]; then
+  python3 -m venv bench-data/venv
+fi
+if ! ls bench-data/venv/lib/python3*/site-packages/duckdb_cli/duckdb >/dev/null 2>&1; then
+  bench-data/venv/bin/pip install --quiet duckdb-cli
+fi
+DUCKDB=$(ls bench-data/venv/lib/python3*/site-packages/duckdb_cli/duckdb | head -n 1)
+
+if [ ! -f "$WH/observations/_manifest.json" ]; then
+  echo "generating $WH ($GEN_ARGS)" >&2
+  # shellcheck disable=SC2086
+  "$CHISO_BIN" generate --out "$WH" $GEN_ARGS --overwrite
+fi
+
+# DuckDB reads the same files: one view per table over the Parquet files of its directory.
+PRELUDE=""
+for t in "$WH"/*/; do
+  name=$(basename "$t")
+  PRELUDE+="CREATE VIEW $name AS SELECT * FROM read_parquet('${t}*.parquet');"
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# run ENGINE QUERYFILE OUT -> prints "seconds peak_kb"
+run() {
+  local engine=$1 q=$2 out=$3
+  if [ "$engine" = chiso ]; then
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$CHISO_BIN" --warehouse "$WH" query -f "$q" --format csv >"$out"
+  else
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$DUCKDB" -csv -c "$PRELUDE$(cat "$q")" >"$out"
+  fi
+  cat "$tmp/time"
+}
+
+# Numbers to 4 decimals, header dropped, rows sorted: what both engines must agree on.
+normalise() {
+  tail -n +2 "$1" | awk -F, 'BEGIN{OFS=","} {for(i=1;i<=NF;i++) if ($i ~ /^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$/) $i=sprintf("%.4f",$i); print}' | sort
+}
+
+median() { sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+
+printf '%-30s %10s %10s %7s %10s %10s %s\n' query chiso_s duckdb_s ratio chiso_MB duckdb_MB same_rows
+ratios=()
+fail=0
+for q in benches/queries/*.sql; do
+  name=$(basename "$q" .sql)
+  : >"$tmp/c"; : >"$tmp/d"; : >"$tmp/cm"; : >"$tmp/dm"
+  for _ in $(seq "$RUNS"); do
+    read -r s m < <(run chiso "$q" "$tmp/out_c"); echo "$s" >>"$tmp/c"; echo "$m" >>"$tmp/cm"
+    read -r s m < <(run duckdb "$q" "$tmp/out_d"); echo "$s" >>"$tmp/d"; echo "$m" >>"$tmp/dm"
+  done
+  c=$(median <"$tmp/c"); d=$(median <"$tmp/d")
+  cm=$(sort -g "$tmp/cm" | tail -n 1); dm=$(sort -g "$tmp/dm" | tail -n 1)
+  ratio=$(awk -v c="$c" -v d="$d" 'BEGIN{ if (d > 0) printf "%.2f", c/d; else print "n/a" }')
+  if diff -q <(normalise "$tmp/out_c") <(normalise "$tmp/out_d") >/dev/null; then same=yes; else same=NO; fail=1; fi
+  rows=$(($(wc -l <"$tmp/out_c") - 1))
+  printf '%-30s %10s %10s %7s %10d %10d %s (%d rows)\n' "$name" "$c" "$d" "$ratio" $((cm / 1024)) $((dm / 1024)) "$same" "$rows"
+  [ "$ratio" != n/a ] && ratios+=("$ratio")
+done
+echo "median ratio chiso/duckdb: $(printf '%s\n' "${ratios[@]}" | median)"
+exit $fail
