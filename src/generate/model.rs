@@ -179,7 +179,7 @@ impl Series {
 pub fn first_day(seed: u64, code: &str, days: usize) -> usize {
     let mut rng = unit_rng(seed, code, 97);
     if rng.random::<f64>() < 0.1 {
-        rng.random_range(0..days.min(365).max(1))
+        rng.random_range(0..days.clamp(1, 365))
     } else {
         0
     }
