@@ -1,0 +1,91 @@
+//! `chiso generate`: the shape of the data (counts, hierarchy, stocks that only grow, consistent
+//! rates), determinism for a seed, the declared layout, and saved queries running on it unchanged.
+mod common;
+
+use common::{chiso, ok, parse_csv};
+use std::fs;
+
+fn generated(args: &[&str]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("wh");
+    let mut all = vec!["generate", "--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let run = chiso(&all);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("generated "), "{}", run.stdout);
+    (dir, out.to_str().unwrap().to_string())
+}
+
+fn q(wh: &str, sql: &str) -> Vec<Vec<String>> {
+    parse_csv(&ok(&["query", sql, "--warehouse", wh, "--format", "csv"]))
+}
+
+#[test]
+fn province_level_history() {
+    let (_d, wh) = generated(&["--years", "1", "--start", "2023-01-01", "--level", "province", "--indicators", "3"]);
+    // 63 provinces x 365 days x 3 indicators, less the days before late starters begin.
+    let rows = q(&wh, "select count(*), count(distinct province_code), count(distinct indicator), min(period_end), max(period_end) from observations");
+    let n: u64 = rows[0][0].parse().unwrap();
+    assert!(n <= 63 * 365 * 3 && n > 63 * 365 * 3 * 8 / 10, "{n}");
+    assert_eq!(&rows[0][1..], ["63", "3", "2023-01-01", "2023-12-31"]);
+    // Stocks never fall.
+    let falls = q(&wh, "select count(*) from (select value - lag(value) over (partition by province_code order by period_end) as d \
+        from observations where indicator = 'eid_accounts') t where d < 0");
+    assert_eq!(falls, [["0"]]);
+    // Rates are within 0..100 and agree with their parts; flows are lower on Sundays.
+    let bad = q(&wh, "select count(*) from observations where indicator = 'online_dossiers_on_time_rate' \
+        and (value < 0 or value > 100 or numerator > denominator or abs(value - 100 * numerator / denominator) > 1e-9)");
+    assert_eq!(bad, [["0"]]);
+    let week = q(&wh, "select sum(case when extract(dow from period_end) = 0 then value end) < sum(case when extract(dow from period_end) = 1 then value end) \
+        from observations where indicator = 'online_dossiers_received'");
+    assert_eq!(week, [["true"]]);
+    // The whole warehouse validates, and saved queries run on it unchanged.
+    let run = chiso(&["validate", "--warehouse", &wh]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let latest = q(&wh, "select count(*) from observations where geo_level = 'province'");
+    assert_eq!(latest[0][0], n.to_string());
+    let out = ok(&["run", "latest_by_province", "--warehouse", &wh, "--format", "csv"]);
+    assert_eq!(parse_csv(&out).len(), 63);
+    let out = ok(&["run", "rollup_2025", "--warehouse", &wh, "--format", "csv"]);
+    assert_eq!(parse_csv(&out).len(), 34);
+}
+
+#[test]
+fn same_seed_same_data_and_the_layout_is_declared() {
+    let args = ["--years", "1", "--level", "province", "--indicators", "2", "--seed", "42"];
+    let (_a, wa) = generated(&args);
+    let (_b, wb) = generated(&args);
+    let manifest = fs::read_to_string(format!("{wa}/observations/_manifest.json")).unwrap();
+    assert!(manifest.contains("\"sort_order\""), "{manifest}");
+    for file in ["eid_accounts.parquet", "online_dossiers_received.parquet"] {
+        assert_eq!(
+            fs::read(format!("{wa}/observations/{file}")).unwrap(),
+            fs::read(format!("{wb}/observations/{file}")).unwrap(),
+            "{file} differs between two runs with the same seed"
+        );
+    }
+    let (_c, wc) = generated(&["--years", "1", "--level", "province", "--indicators", "2", "--seed", "43"]);
+    assert_ne!(
+        fs::read(format!("{wa}/observations/eid_accounts.parquet")).unwrap(),
+        fs::read(format!("{wc}/observations/eid_accounts.parquet")).unwrap()
+    );
+    // Reading in the declared order needs no sort.
+    let plan = ok(&["query", "explain select * from observations where indicator = 'eid_accounts' \
+        order by indicator, province_code, district_code, commune_code, period_end", "--warehouse", &wa, "--format", "csv"]);
+    assert!(!plan.contains("SortExec"), "{plan}");
+}
+
+#[test]
+fn bad_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = chiso(&["generate", "--out", dir.path().to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("already exists; pass --overwrite"), "{}", run.stderr);
+    let out = dir.path().join("x");
+    let run = chiso(&["generate", "--out", out.to_str().unwrap(), "--indicators", "9"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--indicators must be 1 to 8"), "{}", run.stderr);
+    let run = chiso(&["generate", "--out", out.to_str().unwrap(), "--start", "1/1/2022"]);
+    assert_eq!(run.code, 2);
+    assert!(!out.exists());
+}
