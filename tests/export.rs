@@ -150,11 +150,22 @@ fn output_is_never_overwritten_by_accident_nor_half_written() {
     );
 }
 
-/// Peak resident memory of the largest child this test process has waited for, in MB.
-fn children_peak_mb() -> u64 {
+/// Run chiso with `args` and return (exit code, its own peak resident memory in MB), read with
+/// wait4 for exactly that child (other tests' processes do not count).
+fn run_measured(args: &[&str]) -> (i32, u64) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_chiso"))
+        .args(args)
+        .env("CHISO_CACHE_DIR", common::cache())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
     let mut usage = unsafe { std::mem::zeroed::<libc::rusage>() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss as u64 / 1024
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    (code, usage.ru_maxrss as u64 / 1024)
 }
 
 #[test]
@@ -163,20 +174,20 @@ fn memory_stays_flat_under_a_limit() {
     let sql = "select value * random() as v, obs_id, quote from (select o.* from observations o, range(20000)) order by v";
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("limited.parquet");
-    let run = chiso(&["--memory-limit", "64M", "export", "--sql", sql, "--out", out.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.starts_with("wrote 2120000 rows"), "{}", run.stdout);
-    let limited = children_peak_mb();
+    let (code, limited) =
+        run_measured(&["--memory-limit", "64M", "export", "--sql", sql, "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0);
     let out2 = dir.path().join("unlimited.parquet");
-    ok(&["export", "--sql", sql, "--out", out2.to_str().unwrap()]);
-    let unlimited = children_peak_mb();
+    let (code, unlimited) = run_measured(&["export", "--sql", sql, "--out", out2.to_str().unwrap()]);
+    assert_eq!(code, 0);
     eprintln!("peak RSS: {limited} MB with --memory-limit 64M, {unlimited} MB without");
     assert!(
         unlimited > limited,
         "the unlimited run should need more ({unlimited} MB) than the limited one ({limited} MB)"
     );
-    // Sorted output, whichever way it was made.
+    // All 106 x 20,000 rows, sorted, whichever way it was made.
     let batches = read_parquet(&out);
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2_120_000);
     let mut last = f64::MIN;
     for b in &batches {
         let v = b.column(0).as_primitive::<Float64Type>();

@@ -22,7 +22,8 @@ fn q(wh: &str, sql: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn province_level_history() {
-    let (_d, wh) = generated(&["--years", "1", "--start", "2023-01-01", "--level", "province", "--indicators", "3"]);
+    let (_d, wh) =
+        generated(&["--years", "1", "--start", "2023-01-01", "--level", "province", "--indicators", "3"]);
     // 63 provinces x 365 days x 3 indicators, less the days before late starters begin.
     let rows = q(&wh, "select count(*), count(distinct province_code), count(distinct indicator), min(period_end), max(period_end) from observations");
     let n: u64 = rows[0][0].parse().unwrap();
@@ -70,8 +71,15 @@ fn same_seed_same_data_and_the_layout_is_declared() {
         fs::read(format!("{wc}/observations/eid_accounts.parquet")).unwrap()
     );
     // Reading in the declared order needs no sort.
-    let plan = ok(&["query", "explain select * from observations where indicator = 'eid_accounts' \
-        order by indicator, province_code, district_code, commune_code, period_end", "--warehouse", &wa, "--format", "csv"]);
+    let plan = ok(&[
+        "query",
+        "explain select * from observations where indicator = 'eid_accounts' \
+        order by indicator, province_code, district_code, commune_code, period_end",
+        "--warehouse",
+        &wa,
+        "--format",
+        "csv",
+    ]);
     assert!(!plan.contains("SortExec"), "{plan}");
 }
 
