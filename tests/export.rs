@@ -152,6 +152,7 @@ fn output_is_never_overwritten_by_accident_nor_half_written() {
 
 /// Run chiso with `args` and return (exit code, its own peak resident memory in MB), read with
 /// wait4 for exactly that child (other tests' processes do not count).
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which std does not know of
 fn run_measured(args: &[&str]) -> (i32, u64) {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_chiso"))
         .args(args)
