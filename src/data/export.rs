@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
 use datafusion::arrow::json::{ArrayWriter, LineDelimitedWriter};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::config::TableParquetOptions;
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression as ParquetCompression, ZstdLevel};
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -164,70 +166,66 @@ fn publish(tmp: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Feed every batch of `stream` to `write` (which returns the bytes written so far, when the writer
+/// knows them), keeping the progress line up to date; returns the row count.
+async fn each_batch(
+    stream: &mut SendableRecordBatchStream,
+    mut write: impl FnMut(&RecordBatch) -> Result<Option<u64>>,
+) -> Result<u64> {
+    let mut progress = Progress::new();
+    let mut rows = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        match write(&batch)? {
+            Some(bytes) => progress.update(format!("{rows} rows, {} written", human_bytes(bytes))),
+            None => progress.update(format!("{rows} rows written")),
+        }
+    }
+    progress.finish();
+    Ok(rows)
+}
+
 async fn write_file(df: DataFrame, options: &ExportOptions, tmp: &Path) -> Result<ExportReport> {
     let schema = df.schema().inner().clone();
     let file = File::create(tmp).map_err(|e| Error::io(tmp, "create", e))?;
     let sink = Counting { inner: BufWriter::new(file), bytes: 0 };
     let mut stream = df.execute_stream().await?;
-    let mut progress = Progress::new();
-    let mut rows = 0u64;
-    let bytes = match options.format {
+    let (rows, bytes) = match options.format {
         Format::Parquet => {
             let mut writer = ArrowWriter::try_new(sink, schema, Some(parquet_properties(options)))?;
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows() as u64;
-                writer.write(&batch)?;
-                progress
-                    .update(format!("{rows} rows, {} written", human_bytes(writer.bytes_written() as u64)));
-            }
-            let sink = writer.into_inner()?;
-            finish(sink, tmp)?
+            let rows = each_batch(&mut stream, |b| {
+                writer.write(b)?;
+                Ok(Some(writer.bytes_written() as u64))
+            })
+            .await?;
+            (rows, finish(writer.into_inner()?, tmp)?)
         }
         Format::Csv => {
             let mut writer = CsvWriterBuilder::new().with_header(true).build(sink);
-            let mut any = false;
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows() as u64;
-                writer.write(&batch)?;
-                any = true;
-                progress.update(format!("{rows} rows written"));
+            let rows = each_batch(&mut stream, |b| Ok(writer.write(b).map(|_| None)?)).await?;
+            if rows == 0 {
+                // The header alone: a zero-row batch still makes the writer emit it.
+                writer.write(&RecordBatch::new_empty(schema))?;
             }
-            if !any {
-                writer.write(&datafusion::arrow::record_batch::RecordBatch::new_empty(schema))?;
-            }
-            finish(writer.into_inner(), tmp)?
+            (rows, finish(writer.into_inner(), tmp)?)
         }
         Format::Json => {
             let mut writer = ArrayWriter::new(sink);
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows() as u64;
-                writer.write(&batch)?;
-                progress.update(format!("{rows} rows written"));
-            }
+            let rows = each_batch(&mut stream, |b| Ok(writer.write(b).map(|_| None)?)).await?;
             writer.finish()?;
             let mut sink = writer.into_inner();
-            if rows == 0 {
-                sink.write_all(b"[]").map_err(|e| Error::io(tmp, "write", e))?;
-            }
-            sink.write_all(b"\n").map_err(|e| Error::io(tmp, "write", e))?;
-            finish(sink, tmp)?
+            let tail: &[u8] = if rows == 0 { b"[]\n" } else { b"\n" };
+            sink.write_all(tail).map_err(|e| Error::io(tmp, "write", e))?;
+            (rows, finish(sink, tmp)?)
         }
         _ => {
             let mut writer = LineDelimitedWriter::new(sink);
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows() as u64;
-                writer.write(&batch)?;
-                progress.update(format!("{rows} rows written"));
-            }
+            let rows = each_batch(&mut stream, |b| Ok(writer.write(b).map(|_| None)?)).await?;
             writer.finish()?;
-            finish(writer.into_inner(), tmp)?
+            (rows, finish(writer.into_inner(), tmp)?)
         }
     };
-    progress.finish();
     Ok(ExportReport { rows, bytes })
 }
 
