@@ -19,7 +19,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 
-use self::model::{first_day, population, unit_rng, Series, INDICATORS};
+use self::model::{day_factor, first_day, population, unit_rng, Series, INDICATORS};
 use crate::data::build::read_table;
 use crate::data::datasets::Datasets;
 use crate::data::manifest::{self, Manifest};
@@ -217,12 +217,13 @@ fn write_indicator(
     let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(properties(opts.row_group_size)))?;
     let epoch = Date32Type::from_naive_date(opts.start);
     let stock = Series::is_stock(shape);
+    // The calendar is the same for every unit: work out each day's factor once.
+    let factors: Vec<f64> = (0..days).map(|t| day_factor(opts.start + chrono::Days::new(t as u64))).collect();
     let mut batch = Batch::new();
     for unit in units {
         let mut series = Series::new(shape, unit_rng(opts.seed, unit.code(), k), unit.population);
         for t in first_day(opts.seed, unit.code(), days)..days {
-            let day = opts.start + chrono::Days::new(t as u64);
-            let f = series.next(t, days, day);
+            let f = series.next(t, days, factors[t]);
             batch.province.append_value(&unit.province);
             batch.district.append_option(unit.district.as_deref());
             batch.commune.append_option(unit.commune.as_deref());

@@ -117,8 +117,8 @@ impl Series {
         Self { shape, rng, population, last: 0.0, ceiling: 0.0 }
     }
 
-    /// The figure on day `t` of `days` (0-based), calendar day `day`.
-    pub fn next(&mut self, t: usize, days: usize, day: NaiveDate) -> Figure {
+    /// The figure on day `t` of `days` (0-based), whose working-day factor is `factor` ([`day_factor`]).
+    pub fn next(&mut self, t: usize, days: usize, factor: f64) -> Figure {
         let progress = t as f64 / days.max(1) as f64;
         let pop = self.population;
         let plain = |value: f64| Figure { value, numerator: None, denominator: None };
@@ -137,13 +137,13 @@ impl Series {
             }
             Shape::Received | Shape::Processed => {
                 let growth = 0.5 + progress;
-                let base = pop * 0.002 * growth * day_factor(day) * noise(&mut self.rng, 0.3);
+                let base = pop * 0.002 * growth * factor * noise(&mut self.rng, 0.3);
                 let share = if self.shape == Shape::Processed { 0.97 } else { 1.0 };
                 plain((base * share).round())
             }
             Shape::DailyRate { from, to } => {
                 let processed =
-                    (pop * 0.002 * (0.5 + progress) * day_factor(day) * noise(&mut self.rng, 0.3))
+                    (pop * 0.002 * (0.5 + progress) * factor * noise(&mut self.rng, 0.3))
                         .round()
                         .max(1.0);
                 let share = ((from + (to - from) * progress) / 100.0 * noise(&mut self.rng, 0.03)).min(1.0);
@@ -192,7 +192,7 @@ mod tests {
     fn run(shape: Shape) -> Vec<Figure> {
         let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
         let mut s = Series::new(shape, unit_rng(7, "00001", 0), 10_000.0);
-        (0..730).map(|t| s.next(t, 730, start + chrono::Days::new(t as u64))).collect()
+        (0..730).map(|t| s.next(t, 730, day_factor(start + chrono::Days::new(t as u64)))).collect()
     }
 
     #[test]
