@@ -23,12 +23,16 @@ pub struct Manifest {
     /// Columns every file is sorted by (ascending), declared to the engine so it can skip sorts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sort_order: Vec<String>,
+    /// Columns that hold one value throughout a file (`indicator` in a generated warehouse):
+    /// file name → column → value. A query filtering on such a column reads only the files it names.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub file_values: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 impl Manifest {
     /// A manifest listing `files`.
     pub fn new(files: Vec<String>) -> Self {
-        Self { version: 1, files, sort_order: Vec::new() }
+        Self { version: 1, files, sort_order: Vec::new(), file_values: Default::default() }
     }
 }
 

@@ -15,6 +15,7 @@ use datafusion::logical_expr::SortExpr;
 use datafusion::prelude::col;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
 
+use super::manifest_table::ManifestTable;
 use crate::data::build::build_warehouse;
 use crate::data::datasets::{Datasets, FINGERPRINT};
 use crate::data::manifest::{self, MANIFEST};
@@ -214,7 +215,16 @@ async fn open_listing(
             let order: Vec<SortExpr> =
                 m.sort_order.iter().map(|c| col(c.as_str()).sort(true, false)).collect();
             let options = if order.is_empty() { options } else { options.with_file_sort_order(vec![order]) };
-            ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options)
+            let config = ListingTableConfig::new_with_multi_paths(urls.clone())
+                .with_listing_options(options.clone())
+                .infer_schema(state)
+                .await?;
+            let all = ListingTable::try_new(config)?;
+            if m.file_values.is_empty() {
+                return Ok(Arc::new(all));
+            }
+            let files = urls.into_iter().zip(m.files.iter().cloned()).collect();
+            return Ok(Arc::new(ManifestTable::new(all, files, m, options)));
         }
         None if path.is_dir() => {
             ListingTableConfig::new(table_url(path).map_err(plan_error)?)

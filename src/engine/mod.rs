@@ -2,6 +2,7 @@
 //! ([`functions`]), saved queries ([`saved`]) and the session that runs them ([`session`]).
 pub mod catalog;
 pub mod functions;
+pub mod manifest_table;
 pub mod saved;
 pub mod session;
 

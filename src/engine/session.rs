@@ -58,9 +58,19 @@ impl Engine {
             Some(dir) => dir.clone(),
             None => default_warehouse().await?,
         };
-        let mut config = SessionConfig::new().with_information_schema(true);
-        // Text columns keep the declared Utf8 type (the table contract) rather than Utf8View.
-        config.options_mut().execution.parquet.schema_force_view_types = false;
+        // DataFusion's own settings can be tuned with DATAFUSION_* variables (e.g.
+        // DATAFUSION_EXECUTION_TARGET_PARTITIONS=4), as in datafusion-cli.
+        let mut config = SessionConfig::from_env()?.with_information_schema(true);
+        // Text columns keep the declared Utf8 type (the table contract) rather than Utf8View,
+        // unless the variable for it says otherwise.
+        let unset = |name: &str| std::env::var_os(name).is_none();
+        let parquet = &mut config.options_mut().execution.parquet;
+        if unset("DATAFUSION_EXECUTION_PARQUET_SCHEMA_FORCE_VIEW_TYPES") {
+            parquet.schema_force_view_types = false;
+        }
+        // Row-level filter pushdown stays off (DataFusion's default): on the benchmark suite it
+        // sped up the join query and slowed the date filters (benches/README.md); set
+        // DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS=true to try it on a workload.
         let ctx = match options.memory_limit {
             None => SessionContext::new_with_config(config),
             Some(limit) => {

@@ -355,6 +355,10 @@ pub async fn generate(opts: &GenerateOptions) -> Result<GenerateReport> {
         files.sort();
         let mut m = Manifest::new(files.into_iter().map(|(_, f)| f).collect());
         m.sort_order = SORT_ORDER.iter().map(|s| s.to_string()).collect();
+        for f in &m.files {
+            let code = f.trim_end_matches(".parquet").to_string();
+            m.file_values.insert(f.clone(), [("indicator".to_string(), code)].into_iter().collect());
+        }
         manifest::commit(&obs, &m)?;
         Ok::<u64, Error>(written.load(Ordering::Relaxed))
     }

@@ -143,9 +143,7 @@ impl Series {
             }
             Shape::DailyRate { from, to } => {
                 let processed =
-                    (pop * 0.002 * (0.5 + progress) * factor * noise(&mut self.rng, 0.3))
-                        .round()
-                        .max(1.0);
+                    (pop * 0.002 * (0.5 + progress) * factor * noise(&mut self.rng, 0.3)).round().max(1.0);
                 let share = ((from + (to - from) * progress) / 100.0 * noise(&mut self.rng, 0.03)).min(1.0);
                 let numerator = (processed * share).round();
                 Figure {

@@ -1,0 +1,120 @@
+//! A manifest table whose files each hold one value of some columns (see
+//! [`Manifest::file_values`]): a scan filtered on such a column (`indicator = 'x'`, `IN (...)`)
+//! reads only the files that can match. The files left are split among the cores by DataFusion
+//! as usual, so a selective query is no longer confined to the one partition its file fell into.
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::{Result, Statistics};
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType};
+use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::data::manifest::Manifest;
+
+/// A listing table that skips files by the constant values its manifest records.
+#[derive(Debug)]
+pub struct ManifestTable {
+    all: Arc<ListingTable>,
+    files: Vec<(ListingTableUrl, String)>,
+    manifest: Manifest,
+    options: ListingOptions,
+    schema: SchemaRef,
+}
+
+impl ManifestTable {
+    /// Wrap `all` (the table over every file); `files` pairs each file's URL with its manifest name.
+    pub fn new(
+        all: ListingTable,
+        files: Vec<(ListingTableUrl, String)>,
+        manifest: Manifest,
+        options: ListingOptions,
+    ) -> Self {
+        let schema = all.schema();
+        Self { all: Arc::new(all), files, manifest, options, schema }
+    }
+
+    /// The values a filter allows for a column, when it is `col = 'v'` or `col IN ('v', ...)`.
+    fn allowed(filter: &Expr) -> Option<(String, Vec<String>)> {
+        let literal = |e: &Expr| match e {
+            Expr::Literal(v, _) => v.try_as_str().flatten().map(str::to_string),
+            _ => None,
+        };
+        match filter {
+            Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) => {
+                match (left.as_ref(), right.as_ref()) {
+                    (Expr::Column(c), other) | (other, Expr::Column(c)) => {
+                        Some((c.name.clone(), vec![literal(other)?]))
+                    }
+                    _ => None,
+                }
+            }
+            Expr::InList(list) if !list.negated => match list.expr.as_ref() {
+                Expr::Column(c) => {
+                    Some((c.name.clone(), list.list.iter().map(literal).collect::<Option<Vec<_>>>()?))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The files a set of filters leaves.
+    fn keep(&self, filters: &[Expr]) -> Vec<ListingTableUrl> {
+        let limits: Vec<(String, Vec<String>)> = filters.iter().filter_map(Self::allowed).collect();
+        self.files
+            .iter()
+            .filter(|(_, name)| {
+                let values = self.manifest.file_values.get(name);
+                limits.iter().all(|(column, allowed)| match values.and_then(|v| v.get(column)) {
+                    Some(value) => allowed.contains(value),
+                    None => true,
+                })
+            })
+            .map(|(url, _)| url.clone())
+            .collect()
+    }
+}
+
+#[async_trait]
+impl TableProvider for ManifestTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        self.all.supports_filters_pushdown(filters)
+    }
+
+    fn statistics(&self) -> Option<Statistics> {
+        self.all.statistics()
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let keep = self.keep(filters);
+        if keep.len() == self.files.len() {
+            return self.all.scan(state, projection, filters, limit).await;
+        }
+        if keep.is_empty() {
+            let schema = datafusion::physical_plan::project_schema(&self.schema, projection)?;
+            return Ok(Arc::new(EmptyExec::new(schema)));
+        }
+        let config = ListingTableConfig::new_with_multi_paths(keep)
+            .with_listing_options(self.options.clone())
+            .with_schema(self.schema.clone());
+        ListingTable::try_new(config)?.scan(state, projection, filters, limit).await
+    }
+}
