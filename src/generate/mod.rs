@@ -222,8 +222,9 @@ fn write_indicator(
     let mut batch = Batch::new();
     for unit in units {
         let mut series = Series::new(shape, unit_rng(opts.seed, unit.code(), k), unit.population);
-        for t in first_day(opts.seed, unit.code(), days)..days {
-            let f = series.next(t, days, factors[t]);
+        let first = first_day(opts.seed, unit.code(), days);
+        for (t, factor) in factors.iter().enumerate().skip(first) {
+            let f = series.next(t, days, *factor);
             batch.province.append_value(&unit.province);
             batch.district.append_option(unit.district.as_deref());
             batch.commune.append_option(unit.commune.as_deref());
