@@ -59,6 +59,13 @@ fn bench(c: &mut Criterion) {
         group.bench_function(&name, |b| b.iter(|| rt.block_on(engine.sql(&sql)).unwrap()));
     }
     group.finish();
+    // Extraction of the largest seed report (15 KB), after the reference data is loaded.
+    let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds/004_cee3a482afddff29.txt");
+    if let Ok(text) = std::fs::read_to_string(seed) {
+        let hints = chiso::extract::ReportHints { source_id: "tb-2023h1".into(), province: None };
+        let _ = chiso::extract::extract(&text, &hints);
+        c.bench_function("extract/15KB report", |b| b.iter(|| chiso::extract::extract(&text, &hints)));
+    }
 }
 
 criterion_group!(benches, bench);
