@@ -68,7 +68,7 @@ run() {
 
 # Numbers to 4 decimals, header dropped, rows sorted: what both engines must agree on.
 normalise() {
-  tail -n +2 "$1" | tr -d '"' | awk -F, 'BEGIN{OFS=","} {for(i=1;i<=NF;i++) if ($i ~ /^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$/) $i=sprintf("%.4f",$i); print}' | sort
+  tail -n +2 "$1" | tr -d '"' | awk -F, 'BEGIN{OFS=","} {for(i=1;i<=NF;i++) { if ($i == "NULL") $i = ""; else if ($i ~ /^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$/) $i=sprintf("%.4f",$i) }; print}' | sort
 }
 
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
