@@ -176,12 +176,12 @@ fn memory_stays_flat_under_a_limit() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("limited.parquet");
     let (code, limited) =
-        run_measured(&["--memory-limit", "64M", "export", "--sql", sql, "--out", out.to_str().unwrap()]);
+        run_measured(&["--memory-limit", "128M", "export", "--sql", sql, "--out", out.to_str().unwrap()]);
     assert_eq!(code, 0);
     let out2 = dir.path().join("unlimited.parquet");
     let (code, unlimited) = run_measured(&["export", "--sql", sql, "--out", out2.to_str().unwrap()]);
     assert_eq!(code, 0);
-    eprintln!("peak RSS: {limited} MB with --memory-limit 64M, {unlimited} MB without");
+    eprintln!("peak RSS: {limited} MB with --memory-limit 128M, {unlimited} MB without");
     assert!(
         unlimited > limited,
         "the unlimited run should need more ({unlimited} MB) than the limited one ({limited} MB)"

@@ -28,7 +28,7 @@ fn run_with_header(name: &str, params: &[&str]) -> (String, Vec<Vec<String>>) {
 }
 
 #[test]
-fn every_saved_query_has_a_header_and_runs() {
+fn every_saved_query_is_listed_with_its_header() {
     let names = [
         "compare_provinces",
         "coverage",

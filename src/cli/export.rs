@@ -87,7 +87,7 @@ pub async fn run(cli: &Cli, args: &ExportArgs) -> Result<()> {
         }
         (None, None) => return Err(Error::Usage("give --query NAME or --sql SQL".into())),
     };
-    let report = export(df, &options).await?;
+    let report = export(df, &options).await.map_err(|e| engine.explain_error(e))?;
     println!("wrote {} rows ({}) to {}", report.rows, human_bytes(report.bytes), options.out.display());
     Ok(())
 }

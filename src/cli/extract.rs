@@ -5,12 +5,9 @@ use clap::Args;
 
 use super::print::print_results;
 use super::{usage, OutputArgs};
-use crate::data::build::read_table;
-use crate::data::datasets::Datasets;
 use crate::data::reference::reference;
-use crate::data::schema::table_def;
 use crate::error::{Error, Result};
-use crate::extract::eval::{evaluate, TARGETS};
+use crate::extract::eval::{evaluate, seed_files, TARGETS};
 use crate::extract::{extract, to_result, ReportHints};
 
 /// Arguments of `chiso extract`.
@@ -44,18 +41,7 @@ pub struct ExtractArgs {
 /// The built-in source id whose seed file has this name.
 fn known_source(file: &Path) -> Option<String> {
     let name = file.file_name()?.to_string_lossy().into_owned();
-    let batches = table_def("sources").and_then(|d| read_table(&Datasets::Embedded, d).ok())?;
-    batches.iter().find_map(|b| {
-        let ids = b
-            .column_by_name("source_id")?
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::StringArray>()?;
-        let files = b
-            .column_by_name("seed_file")?
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::StringArray>()?;
-        (0..b.num_rows()).find(|&i| files.value(i) == name).map(|i| ids.value(i).to_string())
-    })
+    seed_files().ok()?.into_iter().find(|(_, f)| *f == name).map(|(id, _)| id)
 }
 
 pub fn run(args: &ExtractArgs) -> Result<()> {

@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use datafusion::arrow::array::AsArray;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::build::read_table;
+use super::build::{read_table, strings};
 use super::datasets::Datasets;
 use super::schema::table_def;
 
@@ -53,7 +52,7 @@ pub fn fold(text: &str) -> String {
 }
 
 fn column(batch: &RecordBatch, name: &str, row: usize) -> String {
-    batch.column_by_name(name).map(|c| c.as_string::<i32>().value(row).to_string()).unwrap_or_default()
+    strings(batch, name).map(|c| c.value(row).to_string()).unwrap_or_default()
 }
 
 fn rows(table: &str) -> Vec<RecordBatch> {

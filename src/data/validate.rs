@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::{Array, AsArray, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::Float64Type;
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -92,13 +94,23 @@ const SQL_CHECKS: &[(&str, Severity, &str)] = &[
         WHERE (o.value < 0 AND i.kind <> 'change') OR (i.unit = 'percent' AND i.kind = 'ratio' AND o.value > 100)"),
 ];
 
-fn text_at(batch: &RecordBatch, col: usize, row: usize) -> Option<String> {
-    let array = batch.column(col);
-    if array.is_null(row) {
-        return None;
+/// A batch's columns as text, cast once per batch rather than once per cell.
+struct Text(Vec<StringArray>);
+
+impl Text {
+    fn of(batch: &RecordBatch) -> Result<Self> {
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| Ok(cast(c, &DataType::Utf8)?.as_string::<i32>().clone()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self(columns))
     }
-    let cast = datafusion::arrow::compute::cast(array, &datafusion::arrow::datatypes::DataType::Utf8).ok()?;
-    Some(cast.as_string::<i32>().value(row).to_string())
+
+    fn at(&self, col: usize, row: usize) -> Option<String> {
+        let column = self.0.get(col)?;
+        (!column.is_null(row)).then(|| column.value(row).to_string())
+    }
 }
 
 fn float_at(batch: &RecordBatch, col: usize, row: usize) -> Option<f64> {
@@ -122,12 +134,13 @@ pub async fn validate(engine: &Engine, sources: Option<&Path>) -> Result<Vec<Fin
             .map_err(|e| Error::Data(format!("validation check {check} could not run: {e}")))?;
         for result in results {
             for batch in &result.batches {
+                let t = Text::of(batch)?;
                 for row in 0..batch.num_rows() {
                     findings.push(Finding {
                         severity: *severity,
                         check: check.to_string(),
-                        obs_id: text_at(batch, 0, row),
-                        message: text_at(batch, 1, row).unwrap_or_default(),
+                        obs_id: t.at(0, row),
+                        message: t.at(1, row).unwrap_or_default(),
                     });
                 }
             }
@@ -153,15 +166,16 @@ async fn disagreements(engine: &Engine, findings: &mut Vec<Finding>) -> Result<(
     let (check, id, message, quote) =
         (column("check")?, column("obs_id")?, column("message")?, column("quote")?);
     for batch in &result.batches {
+        let t = Text::of(batch)?;
         for row in 0..batch.num_rows() {
             findings.push(Finding {
                 severity: Severity::Warning,
-                check: text_at(batch, check, row).unwrap_or_default(),
-                obs_id: text_at(batch, id, row),
+                check: t.at(check, row).unwrap_or_default(),
+                obs_id: t.at(id, row),
                 message: format!(
                     "{}; quote: {}",
-                    text_at(batch, message, row).unwrap_or_default(),
-                    text_at(batch, quote, row).unwrap_or_default()
+                    t.at(message, row).unwrap_or_default(),
+                    t.at(quote, row).unwrap_or_default()
                 ),
             });
         }
@@ -176,8 +190,9 @@ async fn quote_checks(engine: &Engine, sources: Option<&Path>, findings: &mut Ve
             engine.sql("SELECT source_id, seed_file FROM sources WHERE seed_file IS NOT NULL").await?
         {
             for batch in &result.batches {
+                let t = Text::of(batch)?;
                 for row in 0..batch.num_rows() {
-                    let (Some(id), Some(file)) = (text_at(batch, 0, row), text_at(batch, 1, row)) else {
+                    let (Some(id), Some(file)) = (t.at(0, row), t.at(1, row)) else {
                         continue;
                     };
                     let path = dir.join(&file);
@@ -192,10 +207,11 @@ async fn quote_checks(engine: &Engine, sources: Option<&Path>, findings: &mut Ve
     let sql = "SELECT obs_id, quote, source_id, value, numerator, denominator FROM observations WHERE quote IS NOT NULL";
     for result in engine.sql(sql).await? {
         for batch in &result.batches {
+            let t = Text::of(batch)?;
             for row in 0..batch.num_rows() {
-                let id = text_at(batch, 0, row);
-                let quote = text_at(batch, 1, row).unwrap_or_default();
-                let source = text_at(batch, 2, row).unwrap_or_default();
+                let id = t.at(0, row);
+                let quote = t.at(1, row).unwrap_or_default();
+                let source = t.at(2, row).unwrap_or_default();
                 let written = numbers_in(&quote);
                 // The sign of a change is in the words (`giảm 11 bậc`), not the digits.
                 let present = |v: f64| written.iter().any(|w| (w - v.abs()).abs() <= 1e-9 * v.abs().max(1.0));

@@ -176,6 +176,15 @@ impl Engine {
         collect(df).await.map_err(|e| self.explain(e))
     }
 
+    /// The same explanation for an error raised outside the session's own methods (a DataFrame
+    /// it made, run by the caller).
+    pub fn explain_error(&self, e: Error) -> Error {
+        match e {
+            Error::Query(df) => self.explain(df),
+            other => other,
+        }
+    }
+
     /// Turn a DataFusion error into a user error, naming the closest table when one is unknown.
     fn explain(&self, e: DataFusionError) -> Error {
         let message = e.find_root().to_string();

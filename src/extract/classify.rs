@@ -4,11 +4,9 @@
 //! between indicators of different units.
 use std::sync::OnceLock;
 
-use datafusion::arrow::array::AsArray;
-
 use super::figures::Figure;
 use super::text::{phrase_at, words, Word};
-use crate::data::build::read_table;
+use crate::data::build::{read_table, strings};
 use crate::data::datasets::Datasets;
 use crate::data::schema::table_def;
 
@@ -33,7 +31,7 @@ pub fn catalog() -> &'static [Indicator] {
             table_def("indicators").and_then(|d| read_table(&Datasets::Embedded, d).ok()).unwrap_or_default();
         let mut out = Vec::new();
         for b in &batches {
-            let col = |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+            let col = |name: &str| strings(b, name);
             let (Some(code), Some(unit), Some(kind), Some(name), Some(keywords)) =
                 (col("code"), col("unit"), col("kind"), col("name_vi"), col("keywords"))
             else {

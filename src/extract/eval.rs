@@ -8,7 +8,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Float64Type;
 
 use super::{extract, Candidate, ReportHints};
-use crate::data::build::read_table;
+use crate::data::build::{read_table, strings};
 use crate::data::datasets::Datasets;
 use crate::data::schema::table_def;
 use crate::error::{Error, Result};
@@ -82,7 +82,7 @@ fn curated() -> Result<Vec<Curated>> {
     let def = table_def("observations").ok_or_else(|| Error::Data("no observations table".into()))?;
     let mut out = Vec::new();
     for b in read_table(&Datasets::Embedded, def)? {
-        let text = |n: &str| b.column_by_name(n).map(|c| c.as_string::<i32>().clone());
+        let text = |n: &str| strings(&b, n);
         let (Some(source), Some(indicator), Some(quote)) =
             (text("source_id"), text("indicator"), text("quote"))
         else {
@@ -109,14 +109,13 @@ fn curated() -> Result<Vec<Curated>> {
 }
 
 /// The seed reports: (source id, file name) from the built-in sources table.
-fn seeds() -> Result<Vec<(String, String)>> {
+pub fn seed_files() -> Result<Vec<(String, String)>> {
     let def = table_def("sources").ok_or_else(|| Error::Data("no sources table".into()))?;
     let mut out = Vec::new();
     for b in read_table(&Datasets::Embedded, def)? {
-        let (Some(ids), Some(files)) = (b.column_by_name("source_id"), b.column_by_name("seed_file")) else {
+        let (Some(ids), Some(files)) = (strings(&b, "source_id"), strings(&b, "seed_file")) else {
             continue;
         };
-        let (ids, files) = (ids.as_string::<i32>(), files.as_string::<i32>());
         for i in 0..b.num_rows() {
             if !files.is_null(i) {
                 out.push((ids.value(i).to_string(), files.value(i).to_string()));
@@ -162,7 +161,7 @@ pub fn evaluate(dir: &Path) -> Result<Vec<Score>> {
     let curated = curated()?;
     let mut scores = Vec::new();
     let mut total = Score { source: "all".into(), ..Default::default() };
-    for (source, file) in seeds()? {
+    for (source, file) in seed_files()? {
         let path = dir.join(&file);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, "read", e))?;
         let candidates = extract(&text, &ReportHints { source_id: source.clone(), province: None });

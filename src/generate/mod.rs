@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{
-    ArrayRef, AsArray, Date32Builder, Float64Builder, RecordBatch, StringArray, StringBuilder,
+    ArrayRef, Date32Builder, Float64Builder, RecordBatch, StringArray, StringBuilder,
 };
 use datafusion::arrow::datatypes::{Date32Type, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
@@ -20,7 +20,7 @@ use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use self::model::{day_factor, first_day, population, unit_rng, Series, INDICATORS};
-use crate::data::build::read_table;
+use crate::data::build::{read_table, strings};
 use crate::data::datasets::Datasets;
 use crate::data::manifest::{self, Manifest};
 use crate::data::schema::{schema, table_def, TABLES};
@@ -89,7 +89,7 @@ fn units(level: Level, seed: u64) -> Result<Vec<Unit>> {
     let def = table_def("communes").ok_or_else(|| Error::Data("no communes table".into()))?;
     let mut communes: Vec<(String, String, String)> = Vec::new();
     for b in read_table(&Datasets::Embedded, def)? {
-        let col = |n: &str| b.column_by_name(n).map(|c| c.as_string::<i32>().clone());
+        let col = |n: &str| strings(&b, n);
         let (Some(code), Some(district), Some(province)) =
             (col("code"), col("district_code"), col("province_code"))
         else {
