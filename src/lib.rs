@@ -2,6 +2,7 @@
 //!
 //! Reported figures are kept as Parquet tables and queried with Apache DataFusion. The library
 //! holds everything; the `chiso` binary is a thin command line over [`cli::main`].
+pub mod chart;
 pub mod cli;
 pub mod data;
 pub mod engine;
@@ -11,6 +12,7 @@ pub mod generate;
 pub mod numbers;
 pub mod output;
 pub mod progress;
+pub mod report;
 mod util;
 
 pub use engine::{Engine, EngineOptions, QueryResult};

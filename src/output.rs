@@ -122,7 +122,20 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, "write to", e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, "write", e))?;
+    public(tmp.as_file()).map_err(|e| Error::io(path, "write", e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, "write", e))?;
     tmp.persist(path).map_err(|e| Error::io(path, "write", e.error))?;
+    Ok(())
+}
+
+/// Give a finished output file the usual permissions (the temporary file it starts as is private).
+pub fn public(file: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The command line: argument definitions (clap) and the dispatch to one module per subcommand.
 //! Parsing stays here; the work lives in the library modules the subcommands call.
 mod build;
+mod chart;
 mod describe;
 mod export;
 mod extract;
@@ -10,6 +11,7 @@ mod ingest;
 mod print;
 mod queries;
 mod query;
+mod report;
 mod run;
 mod shell;
 mod tables;
@@ -74,6 +76,10 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Write a query's result to Parquet, CSV or JSON: streamed, optionally partitioned, atomic.
     Export(export::ExportArgs),
+    /// Draw a saved query's or an SQL result as a line or bar chart (SVG or PNG).
+    Chart(chart::ChartArgs),
+    /// Write the headline saved queries as one self-contained HTML page of tables and charts.
+    Report(report::ReportArgs),
     /// Check curated data or a warehouse: keys, required fields, ranges, sums, rates and quotes.
     Validate(validate::ValidateArgs),
 }
@@ -151,6 +157,8 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Export(args) => export::run(&cli, args).await,
         Command::Extract(args) => extract::run(args),
         Command::Generate(args) => generate::run(args).await,
+        Command::Chart(args) => chart::run(&cli, args).await,
+        Command::Report(args) => report::run(&cli, args).await,
     }
 }
 

@@ -148,6 +148,23 @@ impl Engine {
         df.with_param_values(values).map_err(|e| self.explain(e))
     }
 
+    /// Run exactly one SQL statement and collect its rows.
+    pub async fn query_one(&self, sql: &str) -> Result<QueryResult> {
+        let statement = self.one_statement(sql, "the SQL")?;
+        self.statement(statement).await
+    }
+
+    /// The unit and English name of an indicator, if the warehouse's `indicators` table has it.
+    pub async fn indicator_info(&self, code: &str) -> Option<(String, String)> {
+        let df = self.dataframe("SELECT unit, name_en FROM indicators WHERE code = $1").await.ok()?;
+        let df = df.with_param_values(vec![ScalarValue::from(code)]).ok()?;
+        let batches = df.collect().await.ok()?;
+        let batch = batches.iter().find(|b| b.num_rows() > 0)?;
+        let unit = crate::data::build::strings(batch, "unit")?;
+        let name = crate::data::build::strings(batch, "name_en")?;
+        Some((unit.value(0).to_string(), name.value(0).to_string()))
+    }
+
     /// One SQL statement as a DataFrame not yet run.
     pub async fn dataframe(&self, sql: &str) -> Result<DataFrame> {
         let statement = self.one_statement(sql, "the SQL")?;
