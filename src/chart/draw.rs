@@ -197,6 +197,9 @@ fn category_at(names: &[String], v: f64) -> String {
     names.get(i as usize).cloned().unwrap_or_default()
 }
 
+/// Where a (category position, value) pair lands in plot coordinates.
+type Place = fn(f64, f64) -> (f64, f64);
+
 fn bars<DB: DrawingBackend>(chart: &Chart, area: &DrawingArea<DB, Shift>) -> Result<()> {
     let names: &[String] = match &chart.x {
         XAxis::Categories(names) => names,
@@ -226,75 +229,48 @@ fn bars<DB: DrawingBackend>(chart: &Chart, area: &DrawingArea<DB, Shift>) -> Res
         }
     }
     let label_size = if n * series_count <= 40 { 14 } else { 0 };
-    if horizontal {
+    // One plot either way; `at` turns (category position, value) into its coordinates.
+    let (mut plot, at): (_, Place) = if horizontal {
         let mut plot = builder.build_cartesian_2d(v0..v1, cat_range).map_err(failed)?;
-        plot.configure_mesh()
-            .x_desc(&chart.y_label)
-            .y_labels(n)
-            .x_labels(10)
-            .x_label_formatter(&value_format)
-            .y_label_formatter(&cat_format)
-            .label_style((FAMILY, 15))
-            .axis_desc_style((FAMILY, 16))
-            .disable_y_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(failed)?;
-        for (i, series) in chart.series.iter().enumerate() {
-            let mine = rects.iter().filter(|r| r.0 == i);
-            let drawn = plot
-                .draw_series(
-                    mine.clone().map(|&(_, a, b, v, m)| Rectangle::new([(0.0, a), (v, b)], bar_style(i, m))),
-                )
-                .map_err(failed)?;
-            legend(drawn, &series.name, i);
-            if label_size > 0 {
-                let font = (FAMILY, label_size).into_font();
-                plot.draw_series(mine.map(|&(_, a, b, v, m)| {
-                    Text::new(
-                        format!(" {}", labels::value(v, locale, percent, m)),
-                        (v, (a + b) / 2.0 + 0.2),
-                        font.clone(),
-                    )
-                }))
-                .map_err(failed)?;
-            }
-        }
-        series_legend(&mut plot, series_count)?;
+        let mut mesh = plot.configure_mesh();
+        mesh.x_desc(&chart.y_label).x_labels(10).y_labels(n);
+        mesh.x_label_formatter(&value_format).y_label_formatter(&cat_format).disable_y_mesh();
+        mesh.label_style((FAMILY, 15)).axis_desc_style((FAMILY, 16)).light_line_style(WHITE.mix(0.0));
+        mesh.draw().map_err(failed)?;
+        (plot, |c, v| (v, c))
     } else {
         let mut plot = builder.build_cartesian_2d(cat_range, v0..v1).map_err(failed)?;
-        plot.configure_mesh()
-            .x_desc(&chart.x_label)
-            .y_desc(&chart.y_label)
-            .x_labels(n)
-            .y_labels(10)
-            .x_label_formatter(&cat_format)
-            .y_label_formatter(&value_format)
-            .label_style((FAMILY, 15))
-            .axis_desc_style((FAMILY, 16))
-            .disable_x_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
+        let mut mesh = plot.configure_mesh();
+        mesh.x_desc(&chart.x_label).y_desc(&chart.y_label).x_labels(n).y_labels(10);
+        mesh.x_label_formatter(&cat_format).y_label_formatter(&value_format).disable_x_mesh();
+        mesh.label_style((FAMILY, 15)).axis_desc_style((FAMILY, 16)).light_line_style(WHITE.mix(0.0));
+        mesh.draw().map_err(failed)?;
+        (plot, |c, v| (c, v))
+    };
+    // Value labels sit past the bar's end: to the right of a horizontal bar, above a vertical one.
+    let (label_pos, label_shift) = if horizontal {
+        (Pos::new(HPos::Left, VPos::Center), " ")
+    } else {
+        (Pos::new(HPos::Center, VPos::Bottom), "")
+    };
+    for (i, series) in chart.series.iter().enumerate() {
+        let mine = rects.iter().filter(|r| r.0 == i);
+        let drawn = plot
+            .draw_series(
+                mine.clone().map(|&(_, a, b, v, m)| Rectangle::new([at(a, 0.0), at(b, v)], bar_style(i, m))),
+            )
             .map_err(failed)?;
-        for (i, series) in chart.series.iter().enumerate() {
-            let mine = rects.iter().filter(|r| r.0 == i);
-            let drawn = plot
-                .draw_series(
-                    mine.clone().map(|&(_, a, b, v, m)| Rectangle::new([(a, 0.0), (b, v)], bar_style(i, m))),
-                )
-                .map_err(failed)?;
-            legend(drawn, &series.name, i);
-            if label_size > 0 {
-                let font = TextStyle::from((FAMILY, label_size).into_font())
-                    .pos(Pos::new(HPos::Center, VPos::Bottom));
-                plot.draw_series(mine.map(|&(_, a, b, v, m)| {
-                    Text::new(labels::value(v, locale, percent, m), ((a + b) / 2.0, v), font.clone())
-                }))
-                .map_err(failed)?;
-            }
+        legend(drawn, &series.name, i);
+        if label_size > 0 {
+            let font = TextStyle::from((FAMILY, label_size).into_font()).pos(label_pos);
+            plot.draw_series(mine.map(|&(_, a, b, v, m)| {
+                let text = format!("{label_shift}{}", labels::value(v, locale, percent, m));
+                Text::new(text, at((a + b) / 2.0, v), font.clone())
+            }))
+            .map_err(failed)?;
         }
-        series_legend(&mut plot, series_count)?;
     }
+    series_legend(&mut plot, series_count)?;
     Ok(())
 }
 
