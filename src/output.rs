@@ -113,6 +113,13 @@ pub fn render(result: &QueryResult, format: Format) -> Result<Vec<u8>> {
 
 /// Write `bytes` to `path` atomically: a temporary file in the same directory, then a rename.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = temp_beside(path, ".tmp")?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, "write", e))?;
+    publish(tmp, path)
+}
+
+/// A temporary file in `path`'s directory, named with `suffix`, to be [`publish`]ed as `path` when complete.
+pub fn temp_beside(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -120,8 +127,15 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if path.is_dir() {
         return Err(Error::Usage(format!("--out {}: is a directory; give a file name", path.display())));
     }
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, "write to", e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, "write", e))?;
+    tempfile::Builder::new()
+        .prefix(".chiso-")
+        .suffix(suffix)
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, "write to", e))
+}
+
+/// Make a complete temporary file `path`: usual permissions, synced, renamed over any old file.
+pub fn publish(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     public(tmp.as_file()).map_err(|e| Error::io(path, "write", e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, "write", e))?;
     tmp.persist(path).map_err(|e| Error::io(path, "write", e.error))?;
@@ -129,7 +143,7 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Give a finished output file the usual permissions (the temporary file it starts as is private).
-pub fn public(file: &std::fs::File) -> std::io::Result<()> {
+fn public(file: &std::fs::File) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -159,24 +159,12 @@ fn lines<DB: DrawingBackend>(chart: &Chart, area: &DrawingArea<DB, Shift>) -> Re
         let line = plot
             .draw_series(LineSeries::new(series.points.iter().map(|p| (p.x, p.y)), c.stroke_width(2)))
             .map_err(failed)?;
-        if !series.name.is_empty() {
-            line.label(series.name.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
-        }
+        legend(line, &series.name, i);
         // Dense daily series get small markers, so the line stays readable.
         let radius = if series.points.len() > 60 { 2 } else { 4 };
         plot.draw_series(series.points.iter().map(|p| marker(p, c, radius))).map_err(failed)?;
     }
-    if chart.series.len() > 1 {
-        plot.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FAMILY, 15))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(failed)?;
-    }
-    Ok(())
+    series_legend(&mut plot, chart.series.len(), SeriesLabelPosition::UpperLeft)
 }
 
 /// A filled circle for an exact figure, a hollow one for a bound or an approximation.
@@ -270,7 +258,7 @@ fn bars<DB: DrawingBackend>(chart: &Chart, area: &DrawingArea<DB, Shift>) -> Res
             .map_err(failed)?;
         }
     }
-    series_legend(&mut plot, series_count)?;
+    series_legend(&mut plot, series_count, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
@@ -293,6 +281,7 @@ fn legend<DB: DrawingBackend>(drawn: &mut plotters::chart::SeriesAnno<'_, DB>, n
 fn series_legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
     plot: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     count: usize,
+    position: SeriesLabelPosition,
 ) -> Result<()> {
     if count < 2 {
         return Ok(());
@@ -301,7 +290,7 @@ fn series_legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .label_font((FAMILY, 15))
-        .position(SeriesLabelPosition::LowerRight)
+        .position(position)
         .draw()
         .map_err(failed)
 }

@@ -11,7 +11,7 @@ pub use labels::{Locale, Mark};
 pub use spec::{resolve, Chart, ChartRequest, Kind, Series, XAxis};
 
 use crate::error::{Error, Result};
-use crate::output::write_file_atomic;
+use crate::output::{publish, temp_beside, write_file_atomic};
 
 /// The picture formats a chart can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,20 +42,10 @@ pub fn write(chart: &Chart, path: &Path) -> Result<()> {
     match Picture::from_path(path)? {
         Picture::Svg => write_file_atomic(path, draw::svg(chart)?.as_bytes()),
         Picture::Png => {
-            // plotters writes PNGs to a path; draw into a temporary file beside the target, then rename.
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            let temp = tempfile::Builder::new()
-                .prefix(".chiso-chart-")
-                .suffix(".png")
-                .tempfile_in(dir)
-                .map_err(|e| Error::io(dir, "write a temporary file in", e))?;
-            draw::png(chart, temp.path())?;
-            crate::output::public(temp.as_file()).map_err(|e| Error::io(path, "write", e))?;
-            temp.persist(path).map_err(|e| Error::io(path, "write", e.error))?;
-            Ok(())
+            // plotters writes PNGs to a path: draw into the temporary file, then publish it.
+            let tmp = temp_beside(path, ".png")?;
+            draw::png(chart, tmp.path())?;
+            publish(tmp, path)
         }
     }
 }

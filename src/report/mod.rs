@@ -19,7 +19,7 @@ enum Rows {
     Sql(&'static str),
 }
 
-/// How a section's chart is made: SQL over the section's rows (the table `result`), then axes.
+/// How a section's chart is made: SQL over the section's rows (the table `report_section`), then axes.
 struct Picture {
     sql: &'static str,
     x: &'static str,
@@ -34,7 +34,7 @@ struct Section {
     picture: Option<Picture>,
 }
 
-const LATEST: &str = "SELECT province, value, qualifier FROM result";
+const LATEST: &str = "SELECT province, value, qualifier FROM report_section";
 
 const SECTIONS: &[Section] = &[
     Section {
@@ -60,7 +60,7 @@ const SECTIONS: &[Section] = &[
         about: "Progress toward the 25 essential online public services, per province and district (essential_services).",
         rows: Rows::Saved("essential_services", &[]),
         picture: Some(Picture {
-            sql: "SELECT coalesce(district || ', ' || province, province) AS place, pct_deployed FROM result",
+            sql: "SELECT coalesce(district || ', ' || province, province) AS place, pct_deployed FROM report_section",
             x: "place",
             y: "pct_deployed",
             percent: true,
@@ -128,7 +128,7 @@ pub async fn render(engine: &Engine, locale: Locale, title: &str) -> Result<Stri
     Ok(html::page(title, &intro, &body))
 }
 
-/// Chart a section: its rows become the table `result` for the picture's SQL.
+/// Chart a section: its rows become the table `report_section` for the picture's SQL.
 async fn picture_of(
     engine: &Engine,
     result: &QueryResult,
@@ -138,9 +138,9 @@ async fn picture_of(
 ) -> Result<String> {
     let table = MemTable::try_new(result.schema.clone(), vec![result.batches.clone()])?;
     let ctx = engine.context();
-    ctx.register_table("result", Arc::new(table))?;
+    ctx.register_table("report_section", Arc::new(table))?;
     let rows = engine.query_one(picture.sql).await;
-    ctx.deregister_table("result")?;
+    ctx.deregister_table("report_section")?;
     let request = ChartRequest {
         kind: None,
         x: Some(picture.x.into()),
@@ -154,11 +154,6 @@ async fn picture_of(
     if chart.kind == Kind::Bar && matches!(&chart.x, chart::XAxis::Categories(c) if c.len() > 6) {
         chart.kind = Kind::Hbar;
     }
-    let svg = chart::draw::svg(&chart)?;
-    // Inline SVG needs no XML declaration.
-    Ok(svg.trim_start_matches(|c| c != '<').to_string().replacen(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-        "",
-        1,
-    ))
+    // plotters writes a bare <svg> element (no XML declaration), ready to inline.
+    chart::draw::svg(&chart)
 }
