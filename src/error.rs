@@ -30,6 +30,14 @@ impl Error {
         }
     }
 
+    /// Asked for `what` (a cluster command or option) in a chiso built without the `cluster` feature.
+    pub fn cluster_not_built(what: &str) -> Self {
+        Error::Usage(format!(
+            "{what}: this chiso was built without cluster support; rebuild it with \
+             `cargo build --release --features cluster`"
+        ))
+    }
+
     /// An I/O error on `path`, saying what was being done (`"read"`, `"write"`...).
     pub fn io(path: impl AsRef<Path>, action: &'static str, source: std::io::Error) -> Self {
         Error::Io { path: path.as_ref().to_path_buf(), action, source }

@@ -4,6 +4,8 @@
 //! holds everything; the `chiso` binary is a thin command line over [`cli::main`].
 pub mod chart;
 pub mod cli;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod data;
 pub mod engine;
 pub mod error;

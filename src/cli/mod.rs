@@ -3,6 +3,7 @@
 mod build;
 mod chart;
 mod describe;
+mod executor;
 mod export;
 mod extract;
 mod functions;
@@ -13,11 +14,13 @@ mod queries;
 mod query;
 mod report;
 mod run;
+mod scheduler;
 mod shell;
 mod tables;
 mod validate;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -44,6 +47,14 @@ pub struct Cli {
     /// Cap the query engine's memory (e.g. 512M, 8G); sorts, joins and aggregations spill to disk beyond it.
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     memory_limit: Option<usize>,
+
+    /// Run the queries on a Ballista cluster: the scheduler at df://HOST:PORT (see docs/cluster.md).
+    #[arg(long, global = true, env = "CHISO_CLUSTER", value_name = "df://HOST:PORT")]
+    cluster: Option<String>,
+
+    /// Stop with an error after this many seconds [default: 600 with --cluster, no limit otherwise].
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: Option<u64>,
 
     #[command(subcommand)]
     command: Command,
@@ -82,6 +93,17 @@ enum Command {
     Report(report::ReportArgs),
     /// Check curated data or a warehouse: keys, required fields, ranges, sums, rates and quotes.
     Validate(validate::ValidateArgs),
+    /// Run the scheduler of a Ballista cluster that knows chiso's functions (built with --features cluster).
+    Scheduler(scheduler::SchedulerArgs),
+    /// Run one executor of a Ballista cluster that knows chiso's functions (built with --features cluster).
+    Executor(executor::ExecutorArgs),
+}
+
+impl Command {
+    /// Whether this command is a cluster service, which runs until stopped and queries nothing itself.
+    fn is_service(&self) -> bool {
+        matches!(self, Command::Scheduler(_) | Command::Executor(_))
+    }
 }
 
 /// How and where results are written.
@@ -134,6 +156,7 @@ impl Cli {
             warehouse: self.warehouse.clone(),
             tables: self.tables.clone(),
             memory_limit: self.memory_limit,
+            cluster: self.cluster.clone(),
         }
     }
 
@@ -143,6 +166,11 @@ impl Cli {
 }
 
 async fn dispatch(cli: Cli) -> Result<()> {
+    if cli.command.is_service() && cli.cluster.is_some() {
+        return Err(usage(
+            "--cluster is for the commands that run queries, not for the cluster's own services",
+        ));
+    }
     match &cli.command {
         Command::Query(args) => query::run(&cli, args).await,
         Command::Run(args) => run::run(&cli, args).await,
@@ -159,6 +187,8 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Generate(args) => generate::run(args).await,
         Command::Chart(args) => chart::run(&cli, args).await,
         Command::Report(args) => report::run(&cli, args).await,
+        Command::Scheduler(args) => scheduler::run(args).await,
+        Command::Executor(args) => executor::run(args, cli.memory_limit).await,
     }
 }
 
@@ -178,13 +208,45 @@ pub fn main() -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let result = match time_limit(&cli) {
+        None => runtime.block_on(dispatch(cli)),
+        Some(limit) => runtime.block_on(async move {
+            let on_cluster = cli.cluster.is_some();
+            tokio::time::timeout(limit, dispatch(cli))
+                .await
+                .unwrap_or_else(|_| Err(timed_out(limit, on_cluster)))
+        }),
+    };
+    // Do not wait for work still running in the background (a query past its time limit).
+    runtime.shutdown_background();
+    match result {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
         }
     }
+}
+
+/// How long the command may run: --timeout, or 10 minutes for queries on a cluster, where a lost
+/// executor could otherwise leave the client waiting.
+fn time_limit(cli: &Cli) -> Option<Duration> {
+    if cli.command.is_service() {
+        return None;
+    }
+    let seconds = cli.timeout.or(cli.cluster.as_ref().map(|_| 600))?;
+    Some(Duration::from_secs(seconds))
+}
+
+fn timed_out(limit: Duration, on_cluster: bool) -> Error {
+    let mut message = format!("the command did not finish within {} s (--timeout)", limit.as_secs());
+    if on_cluster {
+        message.push_str(
+            "; check that the cluster's executors are running (`chiso executor --scheduler HOST:PORT`), \
+             or give a longer --timeout for a long query",
+        );
+    }
+    Error::Data(message)
 }
 
 /// Turn a usage problem found after parsing into an [`Error::Usage`].

@@ -114,13 +114,16 @@ fn holds_parquet(dir: &Path) -> bool {
 pub struct WarehouseSchema {
     found: Vec<FoundTable>,
     state: SessionState,
+    portable: bool,
     open: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
 }
 
 impl WarehouseSchema {
-    /// The schema of warehouse `dir`; `ctx` supplies the Parquet reading options.
-    pub fn new(dir: &Path, ctx: &SessionContext) -> Result<Self> {
-        Ok(Self { found: scan_warehouse(dir)?, state: ctx.state(), open: Mutex::new(HashMap::new()) })
+    /// The schema of warehouse `dir`; `ctx` supplies the Parquet reading options. With `portable`,
+    /// every table is a plain [`ListingTable`] (see [`register_warehouse`]).
+    pub fn new(dir: &Path, ctx: &SessionContext, portable: bool) -> Result<Self> {
+        let found = scan_warehouse(dir)?;
+        Ok(Self { found, state: ctx.state(), portable, open: Mutex::new(HashMap::new()) })
     }
 
     fn opened(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
@@ -146,7 +149,7 @@ impl SchemaProvider for WarehouseSchema {
         let Some(found) = self.found.iter().find(|t| t.name == name) else {
             return Ok(None);
         };
-        let table = open_parquet(&self.state, &found.path).await.map_err(|e| {
+        let table = open_parquet(&self.state, &found.path, self.portable).await.map_err(|e| {
             DataFusionError::Plan(format!(
                 "cannot read table {name} at {}: {}",
                 found.path.display(),
@@ -185,18 +188,21 @@ impl SchemaProvider for WarehouseSchema {
 async fn open_parquet(
     state: &SessionState,
     path: &Path,
+    portable: bool,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
     let options =
         ParquetReadOptions::default().to_listing_options(state.config(), state.default_table_options());
-    open_listing(state, path, options).await
+    open_listing(state, path, options, portable).await
 }
 
 /// A file or directory as a listing table with `options`; a manifest, where there is one, names
-/// the files, and a directory's hive-style `key=value/` partitions become columns.
+/// the files, and a directory's hive-style `key=value/` partitions become columns. Unless
+/// `portable`, a manifest's per-file values become a [`ManifestTable`] that skips files.
 async fn open_listing(
     state: &SessionState,
     path: &Path,
     options: ListingOptions,
+    portable: bool,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
     let plan_error = |e: Error| DataFusionError::Plan(e.to_string());
     let listed = if path.is_dir() { manifest::read(path).map_err(plan_error)? } else { None };
@@ -220,7 +226,7 @@ async fn open_listing(
                 .infer_schema(state)
                 .await?;
             let all = ListingTable::try_new(config)?;
-            if m.file_values.is_empty() {
+            if m.file_values.is_empty() || portable {
                 return Ok(Arc::new(all));
             }
             let files = urls.into_iter().zip(m.files.iter().cloned()).collect();
@@ -238,9 +244,11 @@ async fn open_listing(
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
-/// Make warehouse `dir` the session's default schema (`datafusion.public`).
-pub fn register_warehouse(ctx: &SessionContext, dir: &Path) -> Result<()> {
-    let schema = WarehouseSchema::new(dir, ctx)?;
+/// Make warehouse `dir` the session's default schema (`datafusion.public`). With `portable`, the
+/// tables are plain listing tables, which Ballista can send to a cluster (its codec does not
+/// know [`ManifestTable`]); they read the same rows, without the manifest's file skipping.
+pub fn register_warehouse(ctx: &SessionContext, dir: &Path, portable: bool) -> Result<()> {
+    let schema = WarehouseSchema::new(dir, ctx, portable)?;
     let catalog =
         ctx.catalog("datafusion").ok_or_else(|| Error::Data("the session has no default catalog".into()))?;
     catalog.register_schema("public", Arc::new(schema))?;
@@ -259,7 +267,8 @@ fn table_url(path: &Path) -> Result<ListingTableUrl> {
 
 /// Register one extra file or directory as table `name`; the format comes from the file extension
 /// (`.parquet`, `.csv`, `.json`/`.ndjson`/`.jsonl`), or from the files inside a directory.
-pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
+/// `portable` as for [`register_warehouse`].
+pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path, portable: bool) -> Result<()> {
     if !path.exists() {
         return Err(Error::Usage(format!("--table {name}={}: no such file or directory", path.display())));
     }
@@ -279,7 +288,7 @@ pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path) -> Res
             )))
         }
     };
-    let table = open_listing(&state, path, options).await.map_err(|e| {
+    let table = open_listing(&state, path, options, portable).await.map_err(|e| {
         Error::Data(format!("cannot read table {name} at {}: {}", path.display(), e.find_root()))
     })?;
     ctx.register_table(name, table)?;

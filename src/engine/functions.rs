@@ -166,49 +166,59 @@ fn date_of(array: &ArrayRef, row: usize) -> Option<NaiveDate> {
 
 /// Register every function of [`FUNCTIONS`] in `ctx`.
 pub fn register(ctx: &SessionContext) {
+    for f in udfs() {
+        ctx.register_udf(f);
+    }
+}
+
+/// chiso's SQL functions, ready to register in a session or a cluster's function registry.
+pub fn udfs() -> Vec<ScalarUDF> {
     use DataType::{Date32, Float64, Utf8};
-    ctx.register_udf(udf("vn_number", vec![Utf8], Float64, |args| {
-        map_rows(args, |arrays, rows| {
-            let input = arrays[0].as_string::<i32>();
-            let out: Float64Array = (0..rows)
-                .map(|i| if input.is_null(i) { None } else { parse_vn_number(input.value(i)) })
-                .collect();
-            Arc::new(out)
-        })
-    }));
-    ctx.register_udf(udf("pct", vec![Float64, Float64], Float64, |args| {
-        map_rows(args, |arrays, rows| {
-            let (n, d) = (arrays[0].as_primitive::<Float64Type>(), arrays[1].as_primitive::<Float64Type>());
-            let out: Float64Array = (0..rows)
-                .map(|i| {
-                    (!n.is_null(i) && !d.is_null(i) && d.value(i) != 0.0)
-                        .then(|| 100.0 * n.value(i) / d.value(i))
-                })
-                .collect();
-            Arc::new(out)
-        })
-    }));
-    ctx.register_udf(udf("period_label", vec![Date32, Date32], Utf8, |args| {
-        map_rows(args, |arrays, rows| {
-            let out: StringArray = (0..rows)
-                .map(|i| date_of(&arrays[1], i).map(|end| period_label(date_of(&arrays[0], i), end)))
-                .collect();
-            Arc::new(out)
-        })
-    }));
-    ctx.register_udf(udf("province_code", vec![Utf8], Utf8, |args| text_fn(args, resolve_province)));
-    ctx.register_udf(udf("province_name", vec![Utf8], Utf8, |args| {
-        text_fn(args, |code| {
-            let r = reference();
-            r.provinces.get(code).map(|p| p.name.clone()).or_else(|| r.provinces_2025.get(code).cloned())
-        })
-    }));
-    ctx.register_udf(udf("province_2025", vec![Utf8], Utf8, |args| {
-        text_fn(args, |code| reference().provinces.get(code).map(|p| p.code_2025.clone()))
-    }));
-    ctx.register_udf(udf("region", vec![Utf8], Utf8, |args| {
-        text_fn(args, |code| reference().provinces.get(code).map(|p| p.region.clone()))
-    }));
+    vec![
+        udf("vn_number", vec![Utf8], Float64, |args| {
+            map_rows(args, |arrays, rows| {
+                let input = arrays[0].as_string::<i32>();
+                let out: Float64Array = (0..rows)
+                    .map(|i| if input.is_null(i) { None } else { parse_vn_number(input.value(i)) })
+                    .collect();
+                Arc::new(out)
+            })
+        }),
+        udf("pct", vec![Float64, Float64], Float64, |args| {
+            map_rows(args, |arrays, rows| {
+                let (n, d) =
+                    (arrays[0].as_primitive::<Float64Type>(), arrays[1].as_primitive::<Float64Type>());
+                let out: Float64Array = (0..rows)
+                    .map(|i| {
+                        (!n.is_null(i) && !d.is_null(i) && d.value(i) != 0.0)
+                            .then(|| 100.0 * n.value(i) / d.value(i))
+                    })
+                    .collect();
+                Arc::new(out)
+            })
+        }),
+        udf("period_label", vec![Date32, Date32], Utf8, |args| {
+            map_rows(args, |arrays, rows| {
+                let out: StringArray = (0..rows)
+                    .map(|i| date_of(&arrays[1], i).map(|end| period_label(date_of(&arrays[0], i), end)))
+                    .collect();
+                Arc::new(out)
+            })
+        }),
+        udf("province_code", vec![Utf8], Utf8, |args| text_fn(args, resolve_province)),
+        udf("province_name", vec![Utf8], Utf8, |args| {
+            text_fn(args, |code| {
+                let r = reference();
+                r.provinces.get(code).map(|p| p.name.clone()).or_else(|| r.provinces_2025.get(code).cloned())
+            })
+        }),
+        udf("province_2025", vec![Utf8], Utf8, |args| {
+            text_fn(args, |code| reference().provinces.get(code).map(|p| p.code_2025.clone()))
+        }),
+        udf("region", vec![Utf8], Utf8, |args| {
+            text_fn(args, |code| reference().provinces.get(code).map(|p| p.region.clone()))
+        }),
+    ]
 }
 
 #[cfg(test)]

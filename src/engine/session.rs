@@ -27,6 +27,8 @@ pub struct EngineOptions {
     pub tables: Vec<(String, PathBuf)>,
     /// Cap on the memory of the engine's pools, in bytes; beyond it, sorts and joins spill to disk.
     pub memory_limit: Option<usize>,
+    /// A Ballista scheduler (`df://HOST:PORT`) to plan and run the queries on, instead of this process.
+    pub cluster: Option<String>,
 }
 
 /// The result of one statement: its schema and rows.
@@ -49,6 +51,7 @@ impl QueryResult {
 pub struct Engine {
     ctx: SessionContext,
     warehouse: PathBuf,
+    on_cluster: bool,
 }
 
 impl Engine {
@@ -71,9 +74,10 @@ impl Engine {
         // Row-level filter pushdown stays off (DataFusion's default): on the benchmark suite it
         // sped up the join query and slowed the date filters (benches/README.md); set
         // DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS=true to try it on a workload.
-        let ctx = match options.memory_limit {
-            None => SessionContext::new_with_config(config),
-            Some(limit) => {
+        let ctx = match (&options.cluster, options.memory_limit) {
+            (Some(url), _) => remote_context(url, config).await?,
+            (None, None) => SessionContext::new_with_config(config),
+            (None, Some(limit)) => {
                 // Each sort keeps back this much for merging its spill files; the default (10 MB per
                 // partition) alone would exhaust a small limit, so scale it to the limit.
                 let reserve = &mut config.options_mut().execution.sort_spill_reservation_bytes;
@@ -85,11 +89,13 @@ impl Engine {
             }
         };
         super::functions::register(&ctx);
-        register_warehouse(&ctx, &warehouse)?;
+        // A cluster is sent plain listing tables: the only kind its plan codec knows.
+        let portable = options.cluster.is_some();
+        register_warehouse(&ctx, &warehouse, portable)?;
         for (name, path) in &options.tables {
-            register_file(&ctx, name, path).await?;
+            register_file(&ctx, name, path, portable).await?;
         }
-        Ok(Self { ctx, warehouse })
+        Ok(Self { ctx, warehouse, on_cluster: portable })
     }
 
     /// The DataFusion context, for callers that want the full API.
@@ -222,8 +228,34 @@ impl Engine {
                 "{message}\nThe query needs more memory than --memory-limit allows: raise the limit, or leave it out."
             ));
         }
+        if self.on_cluster {
+            if let Some(hint) = cluster_hint(&message, &self.warehouse) {
+                return Error::Data(format!("{message}\n{hint}"));
+            }
+        }
         Error::Query(e)
     }
+}
+
+#[cfg(feature = "cluster")]
+fn cluster_hint(message: &str, warehouse: &std::path::Path) -> Option<String> {
+    crate::cluster::client::hint(message, warehouse)
+}
+
+#[cfg(not(feature = "cluster"))]
+fn cluster_hint(_message: &str, _warehouse: &std::path::Path) -> Option<String> {
+    None
+}
+
+/// A context whose queries are planned by the Ballista scheduler at `url` and run on its executors.
+#[cfg(feature = "cluster")]
+async fn remote_context(url: &str, config: SessionConfig) -> Result<SessionContext> {
+    crate::cluster::client::context(url, config).await
+}
+
+#[cfg(not(feature = "cluster"))]
+async fn remote_context(url: &str, _config: SessionConfig) -> Result<SessionContext> {
+    Err(Error::cluster_not_built(&format!("--cluster {url}")))
 }
 
 async fn collect(df: DataFrame) -> datafusion::error::Result<QueryResult> {

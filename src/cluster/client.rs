@@ -1,0 +1,75 @@
+//! The client side: a session whose queries the Ballista scheduler plans and its executors run.
+use std::time::Duration;
+
+use ballista::prelude::SessionContextExt;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use super::{Address, DEFAULT_SCHEDULER_PORT};
+use crate::error::{Error, Result};
+
+/// How long to wait for the scheduler's port to answer before saying it cannot be reached.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The scheduler address in a `df://HOST[:PORT]` URL.
+pub fn parse_url(url: &str) -> Result<Address> {
+    let rest = url.strip_prefix("df://").ok_or_else(|| {
+        Error::Usage(format!(
+            "--cluster {url}: a cluster is given as df://HOST:PORT, e.g. df://127.0.0.1:50050"
+        ))
+    })?;
+    Address::parse(rest.trim_end_matches('/'), DEFAULT_SCHEDULER_PORT, "--cluster")
+}
+
+/// A session on the cluster at `url`, with `config`'s settings; chiso's functions are registered by the caller.
+pub async fn context(url: &str, config: SessionConfig) -> Result<SessionContext> {
+    let address = parse_url(url)?;
+    probe(url, &address).await?;
+    let state = SessionStateBuilder::new().with_config(config).with_default_features().build();
+    SessionContext::remote_with_state(&format!("df://{address}"), state)
+        .await
+        .map_err(|e| Error::Data(format!("cannot open a session on the cluster at {url}: {}", e.find_root())))
+}
+
+/// Fail early, with what to start, when nothing listens at the scheduler's address: Ballista
+/// itself would only report a transport error once the first query is sent.
+async fn probe(url: &str, address: &Address) -> Result<()> {
+    let target = (address.host.as_str(), address.port);
+    let why = match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(target)).await {
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+    };
+    Err(Error::Data(format!(
+        "cannot reach the Ballista scheduler at {url} ({why}). Start one there with \
+         `chiso scheduler --bind {address}` and at least one `chiso executor --scheduler {address}`, \
+         or leave out --cluster to run the query in this process."
+    )))
+}
+
+/// A hint for an error that came back from the cluster, when the cause is one a user can fix.
+pub fn hint(message: &str, warehouse: &std::path::Path) -> Option<String> {
+    let lower = message.to_lowercase();
+    let unreadable =
+        lower.contains("not found") || lower.contains("no such file") || lower.contains("permission denied");
+    if unreadable && (lower.contains("object") || lower.contains("location") || lower.contains("path")) {
+        return Some(format!(
+            "A scheduler or an executor could not read a table's files. On a cluster the warehouse \
+             ({}) must be at the same path on every machine: a shared directory.",
+            warehouse.display()
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(parse_url("df://10.1.2.3:7000").unwrap(), Address { host: "10.1.2.3".into(), port: 7000 });
+        assert_eq!(parse_url("df://sched").unwrap().port, DEFAULT_SCHEDULER_PORT);
+        assert!(parse_url("http://sched:50050").is_err());
+    }
+}

@@ -1,0 +1,62 @@
+//! `chiso executor`: a Ballista executor whose function registry holds chiso's SQL functions, so
+//! the plan fragments it is sent can call them.
+use std::sync::Arc;
+
+use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
+
+use super::{start_error, Address};
+use crate::error::Result;
+
+/// How to run the executor.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// The scheduler to register with.
+    pub scheduler: Address,
+    /// Tasks run at once (default: the number of cores).
+    pub concurrency: Option<usize>,
+    /// The local address to listen on.
+    pub bind_host: String,
+    /// The host name the scheduler and other executors use to reach this one (default: the bind host).
+    pub external_host: Option<String>,
+    /// Port of the Arrow Flight service that serves shuffle data.
+    pub flight_port: u16,
+    /// Port of the gRPC service the scheduler sends tasks to.
+    pub grpc_port: u16,
+    /// Directory for shuffle files (default: a temporary directory).
+    pub work_dir: Option<String>,
+    /// Memory for all the tasks of this executor, in bytes; beyond it they spill to disk.
+    pub memory_limit: Option<usize>,
+}
+
+/// Run the executor until the process is stopped.
+pub async fn serve(options: &ExecutorOptions) -> Result<()> {
+    let mut registry = BallistaFunctionRegistry::default();
+    for f in crate::engine::functions::udfs() {
+        registry.scalar_functions.insert(f.name().to_string(), Arc::new(f));
+    }
+    let mut config = ExecutorProcessConfig {
+        bind_host: options.bind_host.clone(),
+        external_host: Some(options.external_host.clone().unwrap_or_else(|| options.bind_host.clone())),
+        port: options.flight_port,
+        grpc_port: options.grpc_port,
+        scheduler_host: options.scheduler.host.clone(),
+        scheduler_port: options.scheduler.port,
+        // Retry the scheduler for this long at start-up, then give up with an error.
+        scheduler_connect_timeout_seconds: 30,
+        work_dir: options.work_dir.clone(),
+        // Heartbeats well inside the scheduler's executor timeout, so a live executor is never expired.
+        executor_heartbeat_interval_seconds: 3,
+        memory_pool_size: options.memory_limit.map(|m| m as u64),
+        override_function_registry: Some(Arc::new(registry)),
+        ..Default::default()
+    };
+    if let Some(n) = options.concurrency {
+        config.vcores = n;
+    }
+    eprintln!(
+        "chiso executor: {} task slots, flight port {}, grpc port {}, registering with the scheduler at {}",
+        config.vcores, config.port, config.grpc_port, options.scheduler
+    );
+    start_executor_process(Arc::new(config)).await.map_err(|e| start_error("executor", e))
+}

@@ -1,0 +1,73 @@
+//! Distributed execution on Apache DataFusion Ballista (cargo feature `cluster`): chiso's own
+//! scheduler and executor processes, which know chiso's SQL functions, and the client side that
+//! sends a session's queries to them. The SQL, tables and commands are the same as in one process.
+pub mod client;
+pub mod executor;
+pub mod scheduler;
+
+use crate::error::{Error, Result};
+
+/// The port a Ballista scheduler listens on unless told otherwise.
+pub const DEFAULT_SCHEDULER_PORT: u16 = 50050;
+
+/// A `HOST:PORT` pair as given on the command line (the port may be left out for `default_port`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+}
+
+impl Address {
+    /// Parse `HOST:PORT` or `HOST`; `what` names the option in the error.
+    pub fn parse(raw: &str, default_port: u16, what: &str) -> Result<Self> {
+        let raw = raw.trim();
+        let (host, port) = match raw.rsplit_once(':') {
+            // An IPv6 address without a port ("::1") has colons but no closing bracket before the last one.
+            Some((host, port)) if !host.is_empty() && (!host.contains(':') || host.ends_with(']')) => {
+                let port = port.parse::<u16>().map_err(|_| {
+                    Error::Usage(format!("{what} {raw}: {port:?} is not a port number (1-65535)"))
+                })?;
+                (host.trim_start_matches('[').trim_end_matches(']'), port)
+            }
+            _ => (raw, default_port),
+        };
+        if host.is_empty() {
+            return Err(Error::Usage(format!(
+                "{what} {raw:?}: no host given; use HOST:PORT, e.g. 127.0.0.1:50050"
+            )));
+        }
+        Ok(Self { host: host.to_string(), port })
+    }
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Turn a Ballista start-up failure into one line saying what could not be started.
+fn start_error(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Data(format!("cannot start the {what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        let a = Address::parse("10.0.0.5:6000", 1, "--bind").unwrap();
+        assert_eq!((a.host.as_str(), a.port), ("10.0.0.5", 6000));
+        assert_eq!(Address::parse("sched", 50050, "--bind").unwrap().port, 50050);
+        assert_eq!(Address::parse("[::1]:7000", 1, "--bind").unwrap().host, "::1");
+        assert!(Address::parse("host:http", 1, "--bind").is_err());
+        assert!(Address::parse(":5", 1, "--bind").is_err());
+    }
+}
