@@ -201,13 +201,16 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the query runtime: {e}");
-            return 1;
-        }
-    };
+    // Planning and (de)serialising deep plans recurses deeply, more so in debug builds: a cluster
+    // scheduler overflowed tokio's default 2 MiB worker stack. The stack is reserved, not used.
+    let runtime =
+        match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(16 << 20).build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("error: cannot start the query runtime: {e}");
+                return 1;
+            }
+        };
     let result = match time_limit(&cli) {
         None => runtime.block_on(dispatch(cli)),
         Some(limit) => runtime.block_on(async move {

@@ -1,0 +1,285 @@
+//! The same SQL on a Ballista cluster (`cargo test --features cluster`): a scheduler and two
+//! executors run as child processes on free loopback ports; every saved query and every query of
+//! the benchmark suite must give the rows the embedded engine gives, and losing an executor in the
+//! middle of a query must end in a correct result or a clear error, within the time limit.
+#![cfg(feature = "cluster")]
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{chiso, parse_csv};
+
+/// A scheduler and its executors, stopped when dropped (whatever the test did).
+struct Cluster {
+    url: String,
+    scheduler: Child,
+    executors: Vec<Child>,
+    _work: tempfile::TempDir,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for child in self.executors.iter_mut().chain(std::iter::once(&mut self.scheduler)) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn service(args: &[&str], log: &Path) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_chiso"))
+        .args(args)
+        .env_remove("CHISO_CLUSTER")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start a chiso service")
+}
+
+fn wait_for_port(port: u16, what: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the {what} exited before listening: {status}");
+        }
+        assert!(Instant::now() < deadline, "the {what} did not listen on port {port} within 60 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Start a scheduler and `executors` executors (2 task slots each) on free loopback ports, and wait
+/// until a query runs on them.
+fn start(executors: usize, wh: &str) -> Cluster {
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut scheduler = service(
+        &["scheduler", "--bind", &bind, "--executor-timeout", "4"],
+        &work.path().join("scheduler.log"),
+    );
+    wait_for_port(port, "scheduler", &mut scheduler);
+    let mut cluster = Cluster { url: format!("df://{bind}"), scheduler, executors: Vec::new(), _work: work };
+    for i in 0..executors {
+        let (flight, grpc) = (free_port().to_string(), free_port().to_string());
+        let dir = cluster._work.path().join(format!("executor-{i}"));
+        std::fs::create_dir(&dir).unwrap();
+        let args = [
+            "executor",
+            "--scheduler",
+            &bind,
+            "--concurrency",
+            "2",
+            "--flight-port",
+            &flight,
+            "--grpc-port",
+            &grpc,
+            "--work-dir",
+            dir.to_str().unwrap(),
+        ];
+        let mut child = service(&args, &cluster._work.path().join(format!("executor-{i}.log")));
+        let grpc_port = grpc.parse().unwrap();
+        wait_for_port(grpc_port, "executor", &mut child);
+        cluster.executors.push(child);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while executors > 0 {
+        let run =
+            chiso(&["--cluster", &cluster.url, "--timeout", "20", "--warehouse", wh, "query", "select 1"]);
+        if run.code == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the cluster did not answer within 60 s: {}", run.stderr);
+    }
+    cluster
+}
+
+/// A small generated history: every district, one year, three indicators (about 0.76 M rows).
+fn generated() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let wh = dir.path().join("wh");
+    let args = ["generate", "--out", wh.to_str().unwrap(), "--years", "1", "--start", "2023-01-01"];
+    let run = chiso(&[&args[..], &["--level", "district", "--indicators", "3", "--seed", "8"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (dir, wh.to_str().unwrap().to_string())
+}
+
+/// Rows in a canonical form to compare results that may differ in row order (ties) and in the
+/// last bits of float sums (a different order of addition): numbers to 9 significant digits.
+fn canonical(csv: &str) -> Vec<String> {
+    let mut rows: Vec<String> = parse_csv(csv)
+        .into_iter()
+        .map(|row| {
+            let fields: Vec<String> = row
+                .into_iter()
+                .map(|f| match f.parse::<f64>() {
+                    Ok(x) if f.contains('.') || f.contains('e') => format!("{x:.8e}"),
+                    _ => f,
+                })
+                .collect();
+            fields.join("\u{1f}")
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Run `args` here and on the cluster; both must succeed with the same header and rows.
+fn same_on_cluster(cluster: &Cluster, wh: &str, args: &[&str]) -> usize {
+    let here = chiso(&[&["--warehouse", wh], args, &["--format", "csv"]].concat());
+    assert_eq!(here.code, 0, "{args:?} failed here: {}", here.stderr);
+    let remote = ["--cluster", cluster.url.as_str(), "--timeout", "120", "--warehouse", wh];
+    let there = chiso(&[&remote[..], args, &["--format", "csv"]].concat());
+    assert_eq!(there.code, 0, "{args:?} failed on the cluster: {}", there.stderr);
+    assert_eq!(here.stdout.lines().next(), there.stdout.lines().next(), "{args:?}: headers differ");
+    let (a, b) = (canonical(&here.stdout), canonical(&there.stdout));
+    assert_eq!(a.len(), b.len(), "{args:?}: {} rows here, {} on the cluster", a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x, y, "{args:?}: rows differ");
+    }
+    a.len()
+}
+
+fn suite_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/queries");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn saved_queries_and_the_suite_give_the_same_rows_on_a_cluster() {
+    let (_d, wh) = generated();
+    let cluster = start(2, &wh);
+    // The built-in saved queries are the files of queries/.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let saved: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    assert!(saved.len() >= 11, "{saved:?}");
+    let mut nonempty = 0;
+    for name in &saved {
+        let name = name.as_str();
+        let params: &[&str] = match name {
+            "province_scorecard" | "timeseries" => &["--param", "province=40"],
+            "growth" => &["--param", "from=2023-03-31", "--param", "to=2023-09-30"],
+            _ => &[],
+        };
+        let n = same_on_cluster(&cluster, &wh, &[&["run", name], params].concat());
+        nonempty += usize::from(n > 0);
+    }
+    let suite = suite_files();
+    assert_eq!(suite.len(), 9);
+    for file in &suite {
+        let n = same_on_cluster(&cluster, &wh, &["query", "-f", file.to_str().unwrap()]);
+        nonempty += usize::from(n > 0);
+    }
+    // Equal empty results would prove little: most queries must return rows on this data.
+    assert!(nonempty >= 15, "only {nonempty} of {} queries returned rows", saved.len() + suite.len());
+}
+
+#[test]
+fn chiso_functions_run_on_the_executors() {
+    let (_d, wh) = generated();
+    let cluster = start(1, &wh);
+    // A grouping on a function result makes the executors evaluate it before the shuffle.
+    let sql = "select region(province_code) r, province_2025(province_code) p, vn_number('1.494.541') n, \
+               count(*) c from observations group by 1, 2, 3";
+    assert!(same_on_cluster(&cluster, &wh, &["query", sql]) > 30);
+}
+
+#[test]
+fn losing_an_executor_mid_query_ends_in_the_right_rows_or_a_clear_error() {
+    let (_d, wh) = generated();
+    let mut cluster = start(2, &wh);
+    // A self-join through two shuffles: long enough to still be running when an executor dies.
+    let sql = "select a.district_code, count(*) n, sum(a.value - b.value) d \
+               from observations a join observations b \
+               on a.district_code = b.district_code and a.indicator = b.indicator \
+               and a.period_end = b.period_end + interval '1 day' \
+               group by 1 order by 1";
+    let expected = chiso(&["--warehouse", &wh, "query", sql, "--format", "csv"]);
+    assert_eq!(expected.code, 0, "{}", expected.stderr);
+
+    let limit = 90;
+    let started = Instant::now();
+    let client = Command::new(env!("CARGO_BIN_EXE_chiso"))
+        .args(["--cluster", &cluster.url, "--timeout", &limit.to_string(), "--warehouse", &wh])
+        .args(["query", sql, "--format", "csv"])
+        .env("CHISO_CACHE_DIR", common::cache())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut lost = cluster.executors.remove(0);
+    lost.kill().unwrap();
+    lost.wait().unwrap();
+    let out = client.wait_with_output().unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(limit + 15), "the client took {took:?}, past its {limit} s limit");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    if out.status.success() {
+        let got = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            canonical(got.as_ref()),
+            canonical(&expected.stdout),
+            "wrong rows after losing an executor"
+        );
+    } else {
+        assert!(
+            stderr.starts_with("error: ") && stderr.lines().count() <= 3,
+            "not one clear message: {stderr}"
+        );
+    }
+    eprintln!("after losing an executor: exit {:?} in {took:?}; {}", out.status.code(), stderr.trim());
+}
+
+#[test]
+fn an_unreachable_scheduler_is_named_with_what_to_start() {
+    let port = free_port();
+    let url = format!("df://127.0.0.1:{port}");
+    let run = chiso(&["--cluster", &url, "query", "select 1"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains(&format!("cannot reach the Ballista scheduler at {url}")), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("chiso scheduler --bind 127.0.0.1:{port}")), "{}", run.stderr);
+    let bad = chiso(&["--cluster", "http://127.0.0.1:50050", "query", "select 1"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("df://HOST:PORT"), "{}", bad.stderr);
+    let service = chiso(&["--cluster", &url, "scheduler"]);
+    assert_eq!(service.code, 2, "{}", service.stderr);
+}
+
+#[test]
+fn a_cluster_without_executors_times_out_with_a_message() {
+    let (_d, wh) = generated();
+    let cluster = start(0, &wh);
+    let started = Instant::now();
+    let run = chiso(&[
+        "--cluster",
+        &cluster.url,
+        "--timeout",
+        "3",
+        "--warehouse",
+        &wh,
+        "query",
+        "select count(*) from observations",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        run.stderr.contains("did not finish within 3 s") && run.stderr.contains("chiso executor"),
+        "{}",
+        run.stderr
+    );
+}
