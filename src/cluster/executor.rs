@@ -2,6 +2,7 @@
 //! the plan fragments it is sent can call them.
 use std::sync::Arc;
 
+use ballista_core::extension::ballista_scalar_functions;
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
 
@@ -31,7 +32,13 @@ pub struct ExecutorOptions {
 
 /// Run the executor until the process is stopped.
 pub async fn serve(options: &ExecutorOptions) -> Result<()> {
+    super::init_logging();
+    // Ballista 55's default executor registry lacks the nested functions (`string_to_array`...) its
+    // client sessions plan with, so they are added here, with chiso's own.
     let mut registry = BallistaFunctionRegistry::default();
+    for f in ballista_scalar_functions() {
+        registry.scalar_functions.insert(f.name().to_string(), f);
+    }
     for f in crate::engine::functions::udfs() {
         registry.scalar_functions.insert(f.name().to_string(), Arc::new(f));
     }

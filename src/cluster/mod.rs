@@ -52,6 +52,13 @@ impl std::fmt::Display for Address {
     }
 }
 
+/// Send Ballista's log to standard error: warnings and errors by default, more with `RUST_LOG=info`.
+fn init_logging() {
+    let env = env_logger::Env::default().default_filter_or("warn");
+    // A second initialisation (there is none in the CLI) would only be refused, so it is ignored.
+    let _ = env_logger::Builder::from_env(env).try_init();
+}
+
 /// Turn a Ballista start-up failure into one line saying what could not be started.
 fn start_error(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Data(format!("cannot start the {what}: {e}"))

@@ -26,6 +26,7 @@ pub struct SchedulerOptions {
 
 /// Run the scheduler until the process is stopped.
 pub async fn serve(options: &SchedulerOptions) -> Result<()> {
+    super::init_logging();
     let addr = (options.bind.host.as_str(), options.bind.port)
         .to_socket_addrs()
         .map_err(|e| Error::Usage(format!("--bind {}: {e}", options.bind)))?
