@@ -227,6 +227,20 @@ fn chiso_functions_run_on_the_executors() {
     let sql = "select region(province_code) r, province_2025(province_code) p, vn_number('1.494.541') n, \
                count(*) c from observations group by 1, 2, 3";
     assert!(same_on_cluster(&cluster, &wh, &["query", sql]) > 30);
+
+    // Export through the cluster: a partitioned export is written by the executors, here into a
+    // directory they share with the client; read back here, it holds every row.
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("by_indicator");
+    let export = ["export", "--sql", "select indicator, province_code, value from observations"];
+    let to = ["--partition-by", "indicator", "--out", dir.to_str().unwrap()];
+    let run =
+        chiso(&[&["--cluster", cluster.url.as_str(), "--warehouse", &wh], &export[..], &to[..]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let table = format!("x={}", dir.display());
+    let count = |args: &[&str]| parse_csv(&common::ok(&[args, &["--format", "csv"]].concat()))[0][0].clone();
+    let exported = count(&["--table", &table, "query", "select count(*) from x"]);
+    assert_eq!(exported, count(&["--warehouse", &wh, "query", "select count(*) from observations"]));
 }
 
 #[test]
