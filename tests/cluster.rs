@@ -241,6 +241,15 @@ fn chiso_functions_run_on_the_executors() {
     let count = |args: &[&str]| parse_csv(&common::ok(&[args, &["--format", "csv"]].concat()))[0][0].clone();
     let exported = count(&["--table", &table, "query", "select count(*) from x"]);
     assert_eq!(exported, count(&["--warehouse", &wh, "query", "select count(*) from observations"]));
+
+    // DESCRIBE, which Ballista cannot be sent, and the report, which charts rows held in memory.
+    let on = ["--cluster", cluster.url.as_str(), "--warehouse", &wh];
+    let described = common::ok(&[&on[..], &["describe", "observations", "--format", "csv"]].concat());
+    assert!(described.contains("period_end,Date32,NO"), "{described}");
+    // The report on the curated data (the default warehouse), whose sections all have rows.
+    let page = out.path().join("report.html");
+    common::ok(&["--cluster", cluster.url.as_str(), "report", "--out", page.to_str().unwrap()]);
+    assert!(std::fs::read_to_string(&page).unwrap().contains("<svg"));
 }
 
 #[test]

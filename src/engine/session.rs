@@ -10,6 +10,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
 
@@ -191,6 +192,11 @@ impl Engine {
     async fn plan(&self, statement: Statement) -> Result<DataFrame> {
         let state = self.ctx.state();
         let plan = state.statement_to_plan(statement).await.map_err(|e| self.explain(e))?;
+        if self.on_cluster && matches!(plan, LogicalPlan::DescribeTable(_)) {
+            // DESCRIBE holds the schema it prints and reads no table, but Ballista's plan codec
+            // cannot send it: answer it here.
+            return SessionContext::new().execute_logical_plan(plan).await.map_err(|e| self.explain(e));
+        }
         self.ctx.execute_logical_plan(plan).await.map_err(|e| self.explain(e))
     }
 

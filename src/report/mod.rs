@@ -5,6 +5,7 @@ pub mod html;
 use std::sync::Arc;
 
 use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
 
 use crate::chart::{self, ChartRequest, Kind, Locale};
 use crate::engine::saved::{find, load_all};
@@ -113,7 +114,7 @@ pub async fn render(engine: &Engine, locale: Locale, title: &str) -> Result<Stri
             continue;
         }
         if let Some(picture) = &section.picture {
-            let svg = picture_of(engine, &result, picture, section.heading, locale).await?;
+            let svg = picture_of(&result, picture, section.heading, locale).await?;
             body.push_str(&format!("<figure>\n{svg}\n</figure>\n"));
         }
         body.push_str(&html::table(&result, locale)?);
@@ -130,17 +131,21 @@ pub async fn render(engine: &Engine, locale: Locale, title: &str) -> Result<Stri
 
 /// Chart a section: its rows become the table `report_section` for the picture's SQL.
 async fn picture_of(
-    engine: &Engine,
     result: &QueryResult,
     picture: &Picture,
     heading: &str,
     locale: Locale,
 ) -> Result<String> {
+    // The rows are already here: they are charted in a small session of their own, which leaves the
+    // warehouse's tables untouched and works when the engine is a cluster (which could not be
+    // sent an in-memory table).
     let table = MemTable::try_new(result.schema.clone(), vec![result.batches.clone()])?;
-    let ctx = engine.context();
+    let ctx = SessionContext::new();
+    crate::engine::functions::register(&ctx);
     ctx.register_table("report_section", Arc::new(table))?;
-    let rows = engine.query_one(picture.sql).await;
-    ctx.deregister_table("report_section")?;
+    let df = ctx.sql(picture.sql).await?;
+    let schema = df.schema().inner().clone();
+    let rows = QueryResult { schema, batches: df.collect().await? };
     let request = ChartRequest {
         kind: None,
         x: Some(picture.x.into()),
@@ -150,7 +155,7 @@ async fn picture_of(
         locale,
         percent: Some(picture.percent),
     };
-    let mut chart = chart::resolve(&rows?, &request)?;
+    let mut chart = chart::resolve(&rows, &request)?;
     if chart.kind == Kind::Bar && matches!(&chart.x, chart::XAxis::Categories(c) if c.len() > 6) {
         chart.kind = Kind::Hbar;
     }
