@@ -295,3 +295,13 @@ fn default_csv_when_piped() {
     assert_eq!(rows("select 1 as one"), vec![vec!["1".to_string()]]);
     assert_eq!(ok(&["query", "select 1 as one"]), "one\n1\n");
 }
+
+#[test]
+#[cfg(not(feature = "cluster"))]
+fn cluster_commands_in_a_lean_build_say_how_to_get_them() {
+    for args in [&["--cluster", "df://127.0.0.1:50050", "query", "select 1"][..], &["scheduler"][..]] {
+        let run = chiso(args);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert!(run.stderr.contains("--features cluster"), "{}", run.stderr);
+    }
+}

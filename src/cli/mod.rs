@@ -52,7 +52,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "CHISO_CLUSTER", value_name = "df://HOST:PORT")]
     cluster: Option<String>,
 
-    /// Stop with an error after this many seconds [default: 600 with --cluster, no limit otherwise].
+    /// Stop with an error after this many seconds [default: 600 with --cluster (not in the shell), no limit otherwise].
     #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     timeout: Option<u64>,
 
@@ -231,13 +231,15 @@ pub fn main() -> i32 {
     }
 }
 
-/// How long the command may run: --timeout, or 10 minutes for queries on a cluster, where a lost
-/// executor could otherwise leave the client waiting.
+/// How long the command may run: --timeout, or 10 minutes for a command (not the shell) on a
+/// cluster, where a lost executor could otherwise leave the client waiting.
 fn time_limit(cli: &Cli) -> Option<Duration> {
     if cli.command.is_service() {
         return None;
     }
-    let seconds = cli.timeout.or(cli.cluster.as_ref().map(|_| 600))?;
+    // An interactive shell is not cut off unless asked: the person at it decides how long it stays.
+    let default = cli.cluster.as_ref().filter(|_| !matches!(cli.command, Command::Shell)).map(|_| 600);
+    let seconds = cli.timeout.or(default)?;
     Some(Duration::from_secs(seconds))
 }
 
