@@ -343,3 +343,78 @@ fn a_cluster_without_executors_times_out_with_a_message() {
         run.stderr
     );
 }
+
+/// Start `chiso ARGS` in a mount namespace of its own where `hidden` is an empty directory: a
+/// machine that does not share the warehouse. None when this system cannot (not root, no unshare).
+fn service_without(hidden: &Path, args: &[&str], log: &Path) -> Option<Child> {
+    let probe = Command::new("unshare").args(["-m", "true"]).status();
+    if !probe.map(|s| s.success()).unwrap_or(false) {
+        return None;
+    }
+    let mut script =
+        format!("mount -t tmpfs none '{}' && exec '{}'", hidden.display(), env!("CARGO_BIN_EXE_chiso"));
+    for a in args {
+        script.push_str(&format!(" '{a}'"));
+    }
+    let log = std::fs::File::create(log).unwrap();
+    let child = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .ok()?;
+    Some(child)
+}
+
+#[test]
+fn a_warehouse_the_cluster_cannot_see_is_an_error_not_an_empty_answer() {
+    let (_d, wh) = generated();
+    let work = tempfile::tempdir().unwrap();
+    let hidden = Path::new(&wh);
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let (flight, grpc) = (free_port().to_string(), free_port().to_string());
+    let executor = ["executor", "--scheduler", &bind, "--flight-port", &flight, "--grpc-port", &grpc];
+    // sum(value) needs the files (count(*) alone is answered from the footers the client read).
+    let sql = "select count(*), sum(value) from observations";
+    let remote = ["--cluster", &format!("df://{bind}"), "--timeout", "60", "--warehouse", &wh, "query", sql]
+        .map(String::from);
+    let remote: Vec<&str> = remote.iter().map(|s| s.as_str()).collect();
+
+    // The scheduler does not see the warehouse: it would list no files and count 0 rows.
+    let scheduler = ["scheduler", "--bind", &bind, "--executor-timeout", "4"];
+    let Some(s) = service_without(hidden, &scheduler, &work.path().join("s1.log")) else {
+        eprintln!("SKIPPED: this system cannot make a mount namespace (unshare -m needs root)");
+        return;
+    };
+    let mut cluster = Cluster { url: String::new(), scheduler: s, executors: Vec::new(), work };
+    wait_for_port(port, "scheduler", &mut cluster.scheduler);
+    let mut e = service(&executor, &cluster.work.path().join("e1.log"));
+    wait_for_port(grpc.parse().unwrap(), "executor", &mut e);
+    cluster.executors.push(e);
+    let run = chiso(&remote);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("the cluster's scheduler cannot see") && run.stderr.contains(&wh),
+        "{}",
+        run.stderr
+    );
+    drop(cluster);
+
+    // The scheduler sees it, the executor does not: the read fails and the message says why.
+    let work = tempfile::tempdir().unwrap();
+    let mut s = service(&scheduler, &work.path().join("s2.log"));
+    wait_for_port(port, "scheduler", &mut s);
+    let mut cluster = Cluster { url: String::new(), scheduler: s, executors: Vec::new(), work };
+    let mut e = service_without(hidden, &executor, &cluster.work.path().join("e2.log")).unwrap();
+    wait_for_port(grpc.parse().unwrap(), "executor", &mut e);
+    cluster.executors.push(e);
+    let run = chiso(&remote);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("not found") && run.stderr.contains("same path on every machine"),
+        "{}",
+        run.stderr
+    );
+}

@@ -3,11 +3,21 @@
 use std::net::ToSocketAddrs;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use ballista_core::utils::default_session_builder;
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::start_server;
-use datafusion::execution::SessionState;
+use datafusion::catalog::default_table_source::source_as_provider;
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::listing::ListingTable;
+use datafusion::error::DataFusionError;
+use datafusion::execution::context::QueryPlanner;
+use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::{start_error, Address};
@@ -50,9 +60,55 @@ pub async fn serve(options: &SchedulerOptions) -> Result<()> {
     start_server(cluster, addr, Arc::new(config)).await.map_err(|e| start_error("scheduler", e))
 }
 
-/// Ballista's default session, plus chiso's functions.
+/// Ballista's default session, plus chiso's functions and a planner that checks the warehouse is here.
 fn session_with_functions(config: SessionConfig) -> datafusion::error::Result<SessionState> {
-    let ctx = SessionContext::new_with_state(default_session_builder(config)?);
+    let state = SessionStateBuilder::new_from_existing(default_session_builder(config)?)
+        .with_query_planner(Arc::new(SharedWarehousePlanner))
+        .build();
+    let ctx = SessionContext::new_with_state(state);
     crate::engine::functions::register(&ctx);
     Ok(ctx.state())
+}
+
+/// DataFusion's planner, after a check that every local path a query reads exists on this machine.
+/// Without it, a warehouse the scheduler cannot see is listed as no files and the query answers
+/// from no rows, without an error.
+#[derive(Debug)]
+struct SharedWarehousePlanner;
+
+#[async_trait]
+impl QueryPlanner for SharedWarehousePlanner {
+    async fn create_physical_plan(
+        &self,
+        plan: &LogicalPlan,
+        state: &dyn Session,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        check_paths(plan)?;
+        DefaultPhysicalPlanner::default().create_physical_plan(plan, state).await
+    }
+}
+
+fn check_paths(plan: &LogicalPlan) -> datafusion::error::Result<()> {
+    plan.apply_with_subqueries(|node| {
+        let LogicalPlan::TableScan(scan) = node else {
+            return Ok(TreeNodeRecursion::Continue);
+        };
+        let provider = source_as_provider(&scan.source)?;
+        let Some(table) = provider.downcast_ref::<ListingTable>() else {
+            return Ok(TreeNodeRecursion::Continue);
+        };
+        for url in table.table_paths() {
+            let Ok(path) = url.get_url().to_file_path() else { continue };
+            if !path.exists() {
+                return Err(DataFusionError::Plan(format!(
+                    "the cluster's scheduler cannot see {} (table {}). On a cluster the warehouse \
+                     must be at the same path on every machine: a shared directory.",
+                    path.display(),
+                    scan.table_name
+                )));
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(())
 }
