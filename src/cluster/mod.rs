@@ -23,21 +23,23 @@ impl Address {
     /// Parse `HOST:PORT` or `HOST`; `what` names the option in the error.
     pub fn parse(raw: &str, default_port: u16, what: &str) -> Result<Self> {
         let raw = raw.trim();
+        // An IPv6 address without a port ("::1") has colons but no closing bracket before the last one.
         let (host, port) = match raw.rsplit_once(':') {
-            // An IPv6 address without a port ("::1") has colons but no closing bracket before the last one.
-            Some((host, port)) if !host.is_empty() && (!host.contains(':') || host.ends_with(']')) => {
-                let port = port.parse::<u16>().map_err(|_| {
-                    Error::Usage(format!("{what} {raw}: {port:?} is not a port number (1-65535)"))
-                })?;
-                (host.trim_start_matches('[').trim_end_matches(']'), port)
-            }
-            _ => (raw, default_port),
+            Some((host, port)) if !host.contains(':') || host.ends_with(']') => (host, Some(port)),
+            _ => (raw, None),
         };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
             return Err(Error::Usage(format!(
                 "{what} {raw:?}: no host given; use HOST:PORT, e.g. 127.0.0.1:50050"
             )));
         }
+        let port = match port {
+            None => default_port,
+            Some(port) => port.parse::<u16>().map_err(|_| {
+                Error::Usage(format!("{what} {raw}: {port:?} is not a port number (1-65535)"))
+            })?,
+        };
         Ok(Self { host: host.to_string(), port })
     }
 }
