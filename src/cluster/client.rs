@@ -10,9 +10,6 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use super::{Address, DEFAULT_SCHEDULER_PORT};
 use crate::error::{Error, Result};
 
-/// How long to wait for the scheduler's port to answer before saying it cannot be reached.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-
 /// The scheduler address in a `df://HOST[:PORT]` URL.
 pub fn parse_url(url: &str) -> Result<Address> {
     let rest = url.strip_prefix("df://").ok_or_else(|| {
@@ -40,12 +37,8 @@ pub async fn context(url: &str, config: SessionConfig) -> Result<SessionContext>
 /// Fail early, with what to start, when nothing listens at the scheduler's address: Ballista
 /// itself would only report a transport error once the first query is sent.
 async fn probe(url: &str, address: &Address) -> Result<()> {
-    let target = (address.host.as_str(), address.port);
-    let why = match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(target)).await {
-        Ok(Ok(_)) => return Ok(()),
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
-    };
+    let why = super::reachable(address, Duration::ZERO).await.err();
+    let Some(why) = why else { return Ok(()) };
     Err(Error::Data(format!(
         "cannot reach the Ballista scheduler at {url} ({why}). Start one there with \
          `chiso scheduler --bind {address}` and at least one `chiso executor --scheduler {address}`, \

@@ -7,7 +7,10 @@ use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
 
 use super::{start_error, Address};
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// How long an executor waits at start-up for its scheduler to listen.
+const SCHEDULER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How to run the executor.
 #[derive(Debug, Clone)]
@@ -49,8 +52,6 @@ pub async fn serve(options: &ExecutorOptions) -> Result<()> {
         grpc_port: options.grpc_port,
         scheduler_host: options.scheduler.host.clone(),
         scheduler_port: options.scheduler.port,
-        // Retry the scheduler for this long at start-up, then give up with an error.
-        scheduler_connect_timeout_seconds: 30,
         work_dir: options.work_dir.clone(),
         // Heartbeats well inside the scheduler's executor timeout, so a live executor is never expired.
         executor_heartbeat_interval_seconds: 3,
@@ -60,6 +61,16 @@ pub async fn serve(options: &ExecutorOptions) -> Result<()> {
     };
     if let Some(n) = options.concurrency {
         config.vcores = n;
+    }
+    // Ballista retries an absent scheduler forever, logging twice a second: wait here instead, then
+    // say what is missing.
+    if let Err(why) = super::reachable(&options.scheduler, SCHEDULER_PATIENCE).await {
+        return Err(Error::Data(format!(
+            "cannot reach the scheduler at {} after {} s ({why}); start it with `chiso scheduler --bind {}`",
+            options.scheduler,
+            SCHEDULER_PATIENCE.as_secs(),
+            options.scheduler
+        )));
     }
     eprintln!(
         "chiso executor: {} task slots, flight port {}, grpc port {}, registering with the scheduler at {}",

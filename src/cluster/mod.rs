@@ -54,6 +54,23 @@ impl std::fmt::Display for Address {
     }
 }
 
+/// Connect to `address` over TCP, retrying for `patience`; on failure, why the last attempt failed.
+async fn reachable(address: &Address, patience: std::time::Duration) -> std::result::Result<(), String> {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let attempt = tokio::net::TcpStream::connect((address.host.as_str(), address.port));
+        let why = match tokio::time::timeout(std::time::Duration::from_secs(3), attempt).await {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "no answer within 3 s".to_string(),
+        };
+        if tokio::time::Instant::now() >= deadline {
+            return Err(why);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
 /// Send Ballista's log to standard error: warnings and errors by default, more with `RUST_LOG=info`.
 fn init_logging() {
     let env = env_logger::Env::default().default_filter_or("warn");
