@@ -66,6 +66,9 @@ for n in $EXECUTORS; do
   stop
 done
 
+# Rows with numbers rounded to 6 significant digits (float sums added in another order), sorted.
+norm() { awk -F, -v OFS=, '{for(i=1;i<=NF;i++) if ($i ~ /^-?[0-9]+\.[0-9]+(e-?[0-9]+)?$/) $i=sprintf("%.6g",$i); print}' "$1" | sort; }
+
 printf '%-30s %10s' query embedded_s
 for n in $EXECUTORS; do printf ' %10s' "${n}exec_s"; done
 printf ' %s\n' same_rows
@@ -75,8 +78,6 @@ for f in benches/queries/*.sql; do
   same=yes
   for n in $EXECUTORS; do
     printf ' %10.2f' "$(cat "$LOGS/x$n-$q.time")"
-    # Compare with numbers rounded to 6 significant digits (float sums in another order).
-    norm() { awk -F, -v OFS=, '{for(i=1;i<=NF;i++) if ($i ~ /^-?[0-9]+\.[0-9]+(e-?[0-9]+)?$/) $i=sprintf("%.6g",$i); print}' "$1" | sort; }
     cmp -s <(norm "$LOGS/embedded-$q.csv") <(norm "$LOGS/x$n-$q.csv") || same="NO($n)"
   done
   printf ' %s\n' "$same"

@@ -168,7 +168,8 @@ impl Cli {
 async fn dispatch(cli: Cli) -> Result<()> {
     if cli.command.is_service() && cli.cluster.is_some() {
         return Err(usage(
-            "--cluster is for the commands that run queries, not for the cluster's own services",
+            "--cluster (or the CHISO_CLUSTER variable) is for the commands that run queries, not for \
+             the cluster's own services: leave it out, or unset CHISO_CLUSTER, to start one",
         ));
     }
     match &cli.command {
