@@ -81,6 +81,19 @@ fn same_seed_same_data_and_the_layout_is_declared() {
         "csv",
     ]);
     assert!(!plan.contains("SortExec"), "{plan}");
+    // Each file holds one indicator: choosing the file is the whole filter, so no row is
+    // compared (no FilterExec) and the answer is the one a row-by-row filter gives.
+    let sql = "select count(*), sum(value) from observations where indicator = 'eid_accounts'";
+    let plan = ok(&["query", &format!("explain {sql}"), "--warehouse", &wa, "--format", "csv"]);
+    assert!(!plan.contains("FilterExec"), "{plan}");
+    assert!(!plan.contains("online_dossiers_received.parquet"), "{plan}");
+    let by_file = q(&wa, sql);
+    let by_row =
+        q(&wa, "select count(*), sum(value) from observations where upper(indicator) = 'EID_ACCOUNTS'");
+    assert_eq!(by_file, by_row);
+    let total = q(&wa, "select count(*) from observations");
+    let n = |rows: &[Vec<String>]| rows[0][0].parse::<u64>().unwrap();
+    assert!(n(&by_file) > 0 && n(&by_file) < n(&total), "{by_file:?} of {total:?}");
 }
 
 #[test]

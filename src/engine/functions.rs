@@ -165,6 +165,9 @@ fn date_of(array: &ArrayRef, row: usize) -> Option<NaiveDate> {
 }
 
 /// Register every function of [`FUNCTIONS`] in `ctx`.
+///
+/// It also replaces DataFusion's `date_trunc` by [`DateTrunc`](super::date_trunc::DateTrunc),
+/// the same function with a fast path for dates.
 pub fn register(ctx: &SessionContext) {
     for f in udfs() {
         ctx.register_udf(f);
@@ -175,6 +178,7 @@ pub fn register(ctx: &SessionContext) {
 pub fn udfs() -> Vec<ScalarUDF> {
     use DataType::{Date32, Float64, Utf8};
     vec![
+        super::date_trunc::DateTrunc::udf(),
         udf("vn_number", vec![Utf8], Float64, |args| {
             map_rows(args, |arrays, rows| {
                 let input = arrays[0].as_string::<i32>();

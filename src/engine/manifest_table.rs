@@ -2,6 +2,8 @@
 //! [`Manifest::file_values`]): a scan filtered on such a column (`indicator = 'x'`, `IN (...)`)
 //! reads only the files that can match. The files left are split among the cores by DataFusion
 //! as usual, so a selective query is no longer confined to the one partition its file fell into.
+//! When every file records the column, choosing the files *is* the filter: it is reported as
+//! exact, so DataFusion neither reads the column nor compares it row by row.
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -62,6 +64,13 @@ impl ManifestTable {
         }
     }
 
+    /// Whether every file records its value of `column`, so choosing files applies a filter on it fully.
+    fn every_file_records(&self, column: &str) -> bool {
+        self.files.iter().all(|(_, name)| {
+            self.manifest.file_values.get(name).is_some_and(|values| values.contains_key(column))
+        })
+    }
+
     /// The files a set of filters leaves.
     fn keep(&self, filters: &[Expr]) -> Vec<ListingTableUrl> {
         let limits: Vec<(String, Vec<String>)> = filters.iter().filter_map(Self::allowed).collect();
@@ -90,7 +99,13 @@ impl TableProvider for ManifestTable {
     }
 
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
-        self.all.supports_filters_pushdown(filters)
+        let mut support = self.all.supports_filters_pushdown(filters)?;
+        for (support, filter) in support.iter_mut().zip(filters) {
+            if Self::allowed(filter).is_some_and(|(column, _)| self.every_file_records(&column)) {
+                *support = TableProviderFilterPushDown::Exact;
+            }
+        }
+        Ok(support)
     }
 
     fn statistics(&self) -> Option<Statistics> {
