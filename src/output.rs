@@ -101,9 +101,10 @@ pub fn render(result: &QueryResult, format: Format) -> Result<Vec<u8>> {
             writeln!(buf, "{table}").map_err(|e| Error::io("output", "write", e))?;
         }
         Format::Parquet => {
-            let mut writer = ArrowWriter::try_new(&mut buf, result.schema.clone(), None)?;
+            let schema = crate::data::text::plain_schema(&result.schema);
+            let mut writer = ArrowWriter::try_new(&mut buf, schema, None)?;
             for batch in &result.batches {
-                writer.write(batch)?;
+                writer.write(&crate::data::text::plain_batch(batch)?)?;
             }
             writer.close()?;
         }

@@ -215,7 +215,7 @@ fn tables_and_describe() {
     assert_eq!(find("communes")[1], "10035");
     let out = ok(&["describe", "observations", "--format", "csv"]);
     assert!(out.contains("period_end,Date32,NO"), "{out}");
-    assert!(out.contains("province_code,Utf8,YES"), "{out}");
+    assert!(out.contains("province_code,Utf8View,YES"), "{out}");
     let run = chiso(&["describe", "provincs"]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("Did you mean provinces?"), "{}", run.stderr);

@@ -40,6 +40,14 @@ fn parquet_extract_keeps_the_table_types() {
     let row = (0..ids.len()).find(|&i| ids.value(i) == "tb-2023h1-05").unwrap();
     assert_eq!(batch.column_by_name("value").unwrap().as_primitive::<Float64Type>().value(row), 803868.0);
     assert_eq!(batch.column_by_name("province_code").unwrap().as_string::<i32>().value(row), "34");
+
+    // `query --format parquet` writes the same plain text type.
+    let out = dir.path().join("q.parquet");
+    let sql = "select province_code, value from observations where obs_id = 'tb-2023h1-05'";
+    ok(&["query", sql, "--format", "parquet", "--out", out.to_str().unwrap()]);
+    let batches = read_parquet(&out);
+    assert_eq!(batches[0].schema().field(0).data_type(), &DataType::Utf8);
+    assert_eq!(batches[0].column(0).as_string::<i32>().value(0), "34");
 }
 
 #[test]
@@ -171,8 +179,9 @@ fn run_measured(args: &[&str]) -> (i32, u64) {
 
 #[test]
 fn memory_stays_flat_under_a_limit() {
-    // 2.1 million rows sorted by a random key: the sort must hold everything or spill.
-    let sql = "select value * random() as v, obs_id, quote from (select o.* from observations o, range(20000)) order by v";
+    // 2.1 million rows sorted by a random key: the sort must hold everything or spill. Codes
+    // (read as Utf8View) and long text (Utf8) both go through it.
+    let sql = "select value * random() as v, obs_id, quote, indicator, province_code, commune_code from (select o.* from observations o, range(20000)) order by v";
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("limited.parquet");
     let (code, limited) =

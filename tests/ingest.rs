@@ -2,6 +2,9 @@
 //! kind of bad input a new user might try gets one clear message and changes nothing.
 mod common;
 
+use datafusion::arrow::datatypes::DataType;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
 use common::{chiso, ok, snapshot, warehouse, OBS_HEADER};
 use std::fs;
 use std::path::Path;
@@ -63,6 +66,16 @@ fn ingest_adds_rows_and_rejects_a_second_time() {
     ]);
     assert_eq!(v, "value\n1600000.0\n");
     assert_eq!(count(&wh), 107);
+    // The files chiso writes hold plain Utf8 text, whatever type the engine read it as.
+    for entry in fs::read_dir(wh.join("observations")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "parquet") {
+            let file = fs::File::open(&path).unwrap();
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+            let field = reader.schema().field_with_name("province_code").unwrap().clone();
+            assert_eq!(field.data_type(), &DataType::Utf8, "{}", path.display());
+        }
+    }
 }
 
 #[test]

@@ -5,7 +5,6 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{AsArray, StringArray};
 use datafusion::arrow::csv::ReaderBuilder;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -34,11 +33,6 @@ pub fn read_table(datasets: &Datasets, def: &TableDef) -> Result<Vec<RecordBatch
         }
     }
     Ok(batches)
-}
-
-/// The text column `name` of `batch`, if it has one of that type.
-pub fn strings<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
-    batch.column_by_name(name)?.as_string_opt::<i32>()
 }
 
 /// How chiso writes Parquet: zstd, page-level statistics (and so the page index).

@@ -125,6 +125,7 @@ pub fn check(options: &ExportOptions, columns: &[String]) -> Result<()> {
 
 /// Run `df` and write its result as `options` say.
 pub async fn export(df: DataFrame, options: &ExportOptions) -> Result<ExportReport> {
+    let df = crate::data::text::plain_dataframe(df)?;
     let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
     check(options, &columns)?;
     let out = &options.out;

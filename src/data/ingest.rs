@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::Array;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use futures::StreamExt;
@@ -73,8 +73,7 @@ fn key_column(table: &str) -> String {
 fn keys(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
     let mut out = Vec::new();
     for batch in batches {
-        if let Some(col) = batch.column_by_name(column) {
-            let text = col.as_string::<i32>();
+        if let Some(text) = crate::data::text::strings(batch, column) {
             out.extend((0..text.len()).map(|i| (!text.is_null(i)).then(|| text.value(i).to_string())));
         }
     }
@@ -257,6 +256,7 @@ async fn write_stream(dir: &Path, df: datafusion::dataframe::DataFrame) -> Resul
     let name = manifest::new_part_name();
     let tmp = manifest::temp_path(dir, &name);
     let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, "create", e))?;
+    let df = crate::data::text::plain_dataframe(df)?;
     let schema = df.schema().inner().clone();
     let mut writer =
         datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, Some(writer_properties()))?;

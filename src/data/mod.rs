@@ -1,5 +1,5 @@
 //! The data: table schemas ([`schema`]), the curated CSV sources ([`datasets`]) and the
-//! build that turns them into Parquet ([`build`]).
+//! build that turns them into Parquet ([`build`]); text columns across Arrow's string types ([`text`]).
 pub mod build;
 pub mod datasets;
 pub mod export;
@@ -9,4 +9,5 @@ pub mod lock;
 pub mod manifest;
 pub mod reference;
 pub mod schema;
+pub mod text;
 pub mod validate;

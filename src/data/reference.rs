@@ -5,9 +5,10 @@ use std::sync::OnceLock;
 
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::build::{read_table, strings};
+use super::build::read_table;
 use super::datasets::Datasets;
 use super::schema::table_def;
+use super::text::strings;
 
 /// A legacy province.
 #[derive(Debug, Clone)]

@@ -65,8 +65,8 @@ impl Engine {
         // DataFusion's own settings can be tuned with DATAFUSION_* variables (e.g.
         // DATAFUSION_EXECUTION_TARGET_PARTITIONS=4), as in datafusion-cli.
         let mut config = SessionConfig::from_env()?.with_information_schema(true);
-        // Text columns keep the declared Utf8 type (the table contract) rather than Utf8View,
-        // unless the variable for it says otherwise.
+        // Files are read with their own text type (`Utf8`); the catalog then reads code columns as
+        // `Utf8View` (see `catalog::codes_as_views`). The variable below can still force views everywhere.
         let unset = |name: &str| std::env::var_os(name).is_none();
         let parquet = &mut config.options_mut().execution.parquet;
         if unset("DATAFUSION_EXECUTION_PARQUET_SCHEMA_FORCE_VIEW_TYPES") {
@@ -167,8 +167,8 @@ impl Engine {
         let df = df.with_param_values(vec![ScalarValue::from(code)]).ok()?;
         let batches = df.collect().await.ok()?;
         let batch = batches.iter().find(|b| b.num_rows() > 0)?;
-        let unit = crate::data::build::strings(batch, "unit")?;
-        let name = crate::data::build::strings(batch, "name_en")?;
+        let unit = crate::data::text::strings(batch, "unit")?;
+        let name = crate::data::text::strings(batch, "name_en")?;
         Some((unit.value(0).to_string(), name.value(0).to_string()))
     }
 

@@ -6,9 +6,10 @@ use std::sync::OnceLock;
 
 use super::figures::Figure;
 use super::text::{phrase_at, words, Word};
-use crate::data::build::{read_table, strings};
+use crate::data::build::read_table;
 use crate::data::datasets::Datasets;
 use crate::data::schema::table_def;
+use crate::data::text::strings;
 
 /// One indicator as the classifier sees it.
 #[derive(Debug, Clone)]

@@ -8,9 +8,10 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Float64Type;
 
 use super::{extract, Candidate, ReportHints};
-use crate::data::build::{read_table, strings};
+use crate::data::build::read_table;
 use crate::data::datasets::Datasets;
 use crate::data::schema::table_def;
+use crate::data::text::strings;
 use crate::error::{Error, Result};
 
 /// Targets the evaluation must meet.

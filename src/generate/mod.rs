@@ -20,10 +20,11 @@ use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use self::model::{day_factor, first_day, population, unit_rng, Series, INDICATORS};
-use crate::data::build::{read_table, strings};
+use crate::data::build::read_table;
 use crate::data::datasets::Datasets;
 use crate::data::manifest::{self, Manifest};
 use crate::data::schema::{schema, table_def, TABLES};
+use crate::data::text::strings;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 

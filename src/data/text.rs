@@ -1,0 +1,71 @@
+//! Text columns across Arrow's string types. DataFusion reads Parquet text as `Utf8View` (faster
+//! to group and join on); chiso reads any text type back as `Utf8`, and writes `Utf8` to the
+//! Parquet files it makes, so readers without string-view support can read them.
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, AsArray, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::Column;
+use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::{cast as cast_expr, Expr};
+
+use crate::error::Result;
+
+/// The text column `name` of `batch` as `Utf8`, if it has a text column of that name.
+pub fn strings(batch: &RecordBatch, name: &str) -> Option<StringArray> {
+    let column = batch.column_by_name(name)?;
+    match column.data_type() {
+        DataType::Utf8 => column.as_string_opt::<i32>().cloned(),
+        DataType::Utf8View | DataType::LargeUtf8 => {
+            cast(column, &DataType::Utf8).ok()?.as_string_opt::<i32>().cloned()
+        }
+        _ => None,
+    }
+}
+
+/// `schema` with its `Utf8View` fields made `Utf8`.
+pub fn plain_schema(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8View => f.as_ref().clone().with_data_type(DataType::Utf8),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// `batch` with its `Utf8View` columns cast to `Utf8`.
+pub fn plain_batch(batch: &RecordBatch) -> Result<RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| match c.data_type() {
+            DataType::Utf8View => cast(c, &DataType::Utf8),
+            _ => Ok(Arc::clone(c)),
+        })
+        .collect::<std::result::Result<Vec<ArrayRef>, _>>()?;
+    Ok(RecordBatch::try_new(plain_schema(&batch.schema()), columns)?)
+}
+
+/// `df` with its `Utf8View` columns cast to `Utf8` as it runs.
+pub fn plain_dataframe(df: DataFrame) -> Result<DataFrame> {
+    if !df.schema().fields().iter().any(|f| f.data_type() == &DataType::Utf8View) {
+        return Ok(df);
+    }
+    let columns: Vec<Expr> = df
+        .schema()
+        .iter()
+        .map(|(qualifier, field)| {
+            let column = Expr::Column(Column::from((qualifier, field)));
+            match field.data_type() {
+                DataType::Utf8View => cast_expr(column, DataType::Utf8).alias(field.name()),
+                _ => column,
+            }
+        })
+        .collect();
+    Ok(df.select(columns)?)
+}
