@@ -109,6 +109,11 @@ fn partitioned_hive_style() {
         "csv",
     ]);
     assert_eq!(n, "n\n30\n");
+    // The files hold plain Utf8 text, as the single-file export does.
+    let part = fs::read_dir(out.join("source_id=la-2024")).unwrap().flatten().next().unwrap().path();
+    let batches = read_parquet(&part);
+    let schema = batches[0].schema();
+    assert_eq!(schema.field_with_name("province_code").unwrap().data_type(), &DataType::Utf8);
 }
 
 #[test]

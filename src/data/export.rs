@@ -16,6 +16,7 @@ use datafusion::parquet::basic::{Compression as ParquetCompression, ZstdLevel};
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use futures::StreamExt;
 
+use crate::data::text;
 use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::progress::{human_bytes, Progress};
@@ -125,7 +126,6 @@ pub fn check(options: &ExportOptions, columns: &[String]) -> Result<()> {
 
 /// Run `df` and write its result as `options` say.
 pub async fn export(df: DataFrame, options: &ExportOptions) -> Result<ExportReport> {
-    let df = crate::data::text::plain_dataframe(df)?;
     let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
     check(options, &columns)?;
     let out = &options.out;
@@ -194,9 +194,10 @@ async fn write_file(df: DataFrame, options: &ExportOptions, tmp: &Path) -> Resul
     let mut stream = df.execute_stream().await?;
     let (rows, bytes) = match options.format {
         Format::Parquet => {
+            let schema = text::plain_schema(&schema);
             let mut writer = ArrowWriter::try_new(sink, schema, Some(parquet_properties(options)))?;
             let rows = each_batch(&mut stream, |b| {
-                writer.write(b)?;
+                writer.write(&text::plain_batch(b)?)?;
                 Ok(Some(writer.bytes_written() as u64))
             })
             .await?;
@@ -257,6 +258,9 @@ async fn write_partitioned(df: DataFrame, options: &ExportOptions, tmp: &Path) -
                 .to_string(),
             );
             parquet.global.statistics_enabled = Some("page".into());
+            // Without the Arrow schema, readers take the text as Parquet declares it (plain
+            // strings) rather than as the `Utf8View` the engine held it in.
+            parquet.global.skip_arrow_metadata = true;
             if let Some(n) = options.row_group_size {
                 parquet.global.max_row_group_size = n;
             }

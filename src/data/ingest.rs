@@ -16,6 +16,7 @@ use super::input::{load, Loaded, Problem};
 use super::lock::WriteLock;
 use super::manifest::{self, Manifest, MANIFEST};
 use super::schema::{schema, table_def};
+use super::text;
 use super::validate::{validate, Finding, Severity};
 use crate::engine::{Engine, EngineOptions};
 use crate::error::{Error, Result};
@@ -256,13 +257,12 @@ async fn write_stream(dir: &Path, df: datafusion::dataframe::DataFrame) -> Resul
     let name = manifest::new_part_name();
     let tmp = manifest::temp_path(dir, &name);
     let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, "create", e))?;
-    let df = crate::data::text::plain_dataframe(df)?;
-    let schema = df.schema().inner().clone();
+    let schema = text::plain_schema(df.schema().inner());
     let mut writer =
         datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, Some(writer_properties()))?;
     let mut stream = df.execute_stream().await?;
     while let Some(batch) = stream.next().await {
-        writer.write(&batch?)?;
+        writer.write(&text::plain_batch(&batch?)?)?;
     }
     writer.close()?;
     manifest::finish_part(dir, &name)?;

@@ -7,9 +7,6 @@ use datafusion::arrow::array::{ArrayRef, AsArray, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::Column;
-use datafusion::dataframe::DataFrame;
-use datafusion::logical_expr::{cast as cast_expr, Expr};
 
 use crate::error::Result;
 
@@ -49,23 +46,4 @@ pub fn plain_batch(batch: &RecordBatch) -> Result<RecordBatch> {
         })
         .collect::<std::result::Result<Vec<ArrayRef>, _>>()?;
     Ok(RecordBatch::try_new(plain_schema(&batch.schema()), columns)?)
-}
-
-/// `df` with its `Utf8View` columns cast to `Utf8` as it runs.
-pub fn plain_dataframe(df: DataFrame) -> Result<DataFrame> {
-    if !df.schema().fields().iter().any(|f| f.data_type() == &DataType::Utf8View) {
-        return Ok(df);
-    }
-    let columns: Vec<Expr> = df
-        .schema()
-        .iter()
-        .map(|(qualifier, field)| {
-            let column = Expr::Column(Column::from((qualifier, field)));
-            match field.data_type() {
-                DataType::Utf8View => cast_expr(column, DataType::Utf8).alias(field.name()),
-                _ => column,
-            }
-        })
-        .collect();
-    Ok(df.select(columns)?)
 }
