@@ -97,6 +97,35 @@ fn same_seed_same_data_and_the_layout_is_declared() {
 }
 
 #[test]
+fn a_join_prunes_the_big_table_through_the_small_ones() {
+    let (_d, wh) =
+        generated(&["--years", "1", "--level", "district", "--indicators", "1", "--row-group-size", "10000"]);
+    // The region's filter reaches the districts' rows, and the districts' codes the
+    // observations' row groups (files are sorted by province, then district).
+    let join = "select count(*) from observations o join districts d on d.code = o.district_code \
+        join provinces p on p.code = d.province_code where p.region = 'Tây Nguyên'";
+    let plan = ok(&["query", &format!("explain analyze {join}"), "--warehouse", &wh, "--format", "csv"]);
+    let scan = plan.lines().find(|l| l.contains("DataSourceExec") && l.contains("observations")).unwrap();
+    let pruned = regex_number(scan, r"row_groups_pruned_statistics=(\d+) total → (\d+) matched");
+    assert!(pruned.1 > 0 && pruned.1 * 4 < pruned.0, "{scan}");
+    // The same rows as a plain filter finds.
+    let direct = "select count(*) from observations where province_code in \
+        (select code from provinces where region = 'Tây Nguyên')";
+    let (a, b) = (q(&wh, join), q(&wh, direct));
+    assert_eq!(a, b);
+    assert!(a[0][0].parse::<u64>().unwrap() > 0);
+}
+
+/// The two numbers a pattern with two groups captures in `text`.
+fn regex_number(text: &str, pattern: &str) -> (u64, u64) {
+    let caps = regex::Regex::new(pattern)
+        .unwrap()
+        .captures(text)
+        .unwrap_or_else(|| panic!("{pattern} not in {text}"));
+    (caps[1].parse().unwrap(), caps[2].parse().unwrap())
+}
+
+#[test]
 fn bad_requests() {
     let dir = tempfile::tempdir().unwrap();
     let run = chiso(&["generate", "--out", dir.path().to_str().unwrap()]);
