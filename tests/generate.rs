@@ -116,6 +116,37 @@ fn a_join_prunes_the_big_table_through_the_small_ones() {
     assert!(a[0][0].parse::<u64>().unwrap() > 0);
 }
 
+#[test]
+fn files_cut_into_ranges_give_the_same_answers() {
+    let (_d, wh) =
+        generated(&["--years", "3", "--level", "district", "--indicators", "2", "--row-group-size", "20000"]);
+    // Files this small are normally read whole; with no minimum size, each is cut into ranges
+    // of about a row group, which four partitions share.
+    let cut = [
+        ("DATAFUSION_OPTIMIZER_REPARTITION_FILE_MIN_SIZE", "1"),
+        ("DATAFUSION_EXECUTION_TARGET_PARTITIONS", "4"),
+    ];
+    let sql = "select district_code, count(*), sum(value), min(period_end), max(period_end) \
+        from observations where indicator = 'eid_accounts' group by district_code order by district_code";
+    let run = |vars: &[(&str, &str)], sql: &str| {
+        let run = common::chiso_env(&["query", sql, "--warehouse", &wh, "--format", "csv"], vars);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let plan = run(&cut, &format!("explain analyze {sql}"));
+    let scan = plan.lines().find(|l| l.contains("DataSourceExec")).unwrap();
+    let opened = regex::Regex::new(r"files_opened=(\d+)").unwrap().captures(scan).unwrap()[1].parse::<u32>();
+    assert!(opened.unwrap() > 4, "{scan}");
+    let whole = run(&[], sql);
+    assert_eq!(run(&cut, sql), whole);
+    assert!(parse_csv(&whole).len() > 600, "{whole}");
+    // A query that reads in the declared order still gets it without a sort.
+    let ordered = "select province_code, district_code, period_end, value from observations \
+        where indicator = 'eid_accounts' order by indicator, province_code, district_code, commune_code, period_end";
+    assert!(!run(&cut, &format!("explain {ordered}")).contains("SortExec"));
+    assert_eq!(run(&cut, ordered), run(&[], ordered));
+}
+
 /// The two numbers a pattern with two groups captures in `text`.
 fn regex_number(text: &str, pattern: &str) -> (u64, u64) {
     let caps = regex::Regex::new(pattern)

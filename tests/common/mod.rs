@@ -45,6 +45,13 @@ pub fn chiso(args: &[&str]) -> Run {
     finish(command(args).stdin(Stdio::null()).output().expect("run chiso"))
 }
 
+/// Run `chiso ARGS` with extra environment variables (DataFusion settings, say).
+pub fn chiso_env(args: &[&str], vars: &[(&str, &str)]) -> Run {
+    let mut cmd = command(args);
+    cmd.envs(vars.iter().copied());
+    finish(cmd.stdin(Stdio::null()).output().expect("run chiso"))
+}
+
 /// Run `chiso ARGS` with `input` on standard input.
 pub fn chiso_stdin(args: &[&str], input: &str) -> Run {
     let mut child = command(args)
