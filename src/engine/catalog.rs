@@ -250,8 +250,8 @@ async fn open_listing(
 /// `commune_code`, `legacy_code`, ...) read as `Utf8View`, and its other text as `Utf8`; other
 /// formats are left as they are.
 ///
-/// A code (at most 12 bytes) lives inside its view, so grouping and joining on codes compares
-/// integers, not strings: 10-30 % faster on the benchmark suite (benches/README.md). Longer text
+/// A string of up to 12 bytes, as chiso's codes are, lives inside its view, so grouping and
+/// joining on codes compares integers, not strings: 10-30 % faster on the benchmark suite (benches/README.md). Longer text
 /// (indicator names, quotes) stays `Utf8`: views of longer strings point into shared buffers,
 /// which DataFusion 55 counts once per batch, and a sort of them under `--memory-limit 128M`
 /// ran out of memory where the same sort of `Utf8` spilled and finished.

@@ -5,10 +5,10 @@
 //! When every file records the column, choosing the files *is* the filter: it is reported as
 //! exact, so DataFusion neither reads the column nor compares it row by row.
 //!
-//! The files are also cut into byte ranges of about a row group each (DataFusion cuts them into
-//! one range per core). Its scans hand a range a core has not started to an idle core, so when
-//! pruning leaves rows in only one part of a sorted file (one region's communes), both cores
-//! still share them.
+//! A scan whose rows need no order is also cut into byte ranges of about a row group each
+//! (DataFusion cuts it into one range per core). DataFusion hands a range no core has started to
+//! an idle core, so when pruning leaves rows in only one part of a sorted file (one region's
+//! communes), both cores still share them.
 use std::sync::Arc;
 
 use async_trait::async_trait;
