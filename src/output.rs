@@ -102,9 +102,9 @@ pub fn render(result: &QueryResult, format: Format) -> Result<Vec<u8>> {
         }
         Format::Parquet => {
             let schema = crate::data::text::plain_schema(&result.schema);
-            let mut writer = ArrowWriter::try_new(&mut buf, schema, None)?;
+            let mut writer = ArrowWriter::try_new(&mut buf, schema.clone(), None)?;
             for batch in &result.batches {
-                writer.write(&crate::data::text::plain_batch(batch)?)?;
+                writer.write(&crate::data::text::plain_batch(batch, &schema)?)?;
             }
             writer.close()?;
         }

@@ -195,9 +195,9 @@ async fn write_file(df: DataFrame, options: &ExportOptions, tmp: &Path) -> Resul
     let (rows, bytes) = match options.format {
         Format::Parquet => {
             let schema = text::plain_schema(&schema);
-            let mut writer = ArrowWriter::try_new(sink, schema, Some(parquet_properties(options)))?;
+            let mut writer = ArrowWriter::try_new(sink, schema.clone(), Some(parquet_properties(options)))?;
             let rows = each_batch(&mut stream, |b| {
-                writer.write(&text::plain_batch(b)?)?;
+                writer.write(&text::plain_batch(b, &schema)?)?;
                 Ok(Some(writer.bytes_written() as u64))
             })
             .await?;

@@ -74,7 +74,7 @@ fn key_column(table: &str) -> String {
 fn keys(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
     let mut out = Vec::new();
     for batch in batches {
-        if let Some(text) = crate::data::text::strings(batch, column) {
+        if let Some(text) = text::strings(batch, column) {
             out.extend((0..text.len()).map(|i| (!text.is_null(i)).then(|| text.value(i).to_string())));
         }
     }
@@ -259,10 +259,10 @@ async fn write_stream(dir: &Path, df: datafusion::dataframe::DataFrame) -> Resul
     let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, "create", e))?;
     let schema = text::plain_schema(df.schema().inner());
     let mut writer =
-        datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, Some(writer_properties()))?;
+        datafusion::parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(writer_properties()))?;
     let mut stream = df.execute_stream().await?;
     while let Some(batch) = stream.next().await {
-        writer.write(&text::plain_batch(&batch?)?)?;
+        writer.write(&text::plain_batch(&batch?, &schema)?)?;
     }
     writer.close()?;
     manifest::finish_part(dir, &name)?;

@@ -1,6 +1,6 @@
-//! Text columns across Arrow's string types. DataFusion reads Parquet text as `Utf8View` (faster
-//! to group and join on); chiso reads any text type back as `Utf8`, and writes `Utf8` to the
-//! Parquet files it makes, so readers without string-view support can read them.
+//! Text columns across Arrow's string types. The engine reads code columns as `Utf8View` (faster
+//! to group and join on, see `engine::catalog`); chiso reads any text type back as `Utf8`, and
+//! writes `Utf8` to the Parquet files it makes, so readers without string-view support read them.
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray, StringArray};
@@ -35,8 +35,8 @@ pub fn plain_schema(schema: &Schema) -> SchemaRef {
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
-/// `batch` with its `Utf8View` columns cast to `Utf8`.
-pub fn plain_batch(batch: &RecordBatch) -> Result<RecordBatch> {
+/// `batch` with its `Utf8View` columns cast to `Utf8`; `schema` is [`plain_schema`] of its schema.
+pub fn plain_batch(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
     let columns = batch
         .columns()
         .iter()
@@ -45,5 +45,5 @@ pub fn plain_batch(batch: &RecordBatch) -> Result<RecordBatch> {
             _ => Ok(Arc::clone(c)),
         })
         .collect::<std::result::Result<Vec<ArrayRef>, _>>()?;
-    Ok(RecordBatch::try_new(plain_schema(&batch.schema()), columns)?)
+    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }
