@@ -22,17 +22,22 @@ pub fn strings(batch: &RecordBatch, name: &str) -> Option<StringArray> {
     }
 }
 
-/// `schema` with its `Utf8View` fields made `Utf8`.
-pub fn plain_schema(schema: &Schema) -> SchemaRef {
+/// `schema` with each `Utf8` or `Utf8View` field given the type `choose` names for it.
+pub fn retype_text(schema: &Schema, choose: impl Fn(&Field) -> DataType) -> SchemaRef {
     let fields: Vec<Field> = schema
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            DataType::Utf8View => f.as_ref().clone().with_data_type(DataType::Utf8),
+            DataType::Utf8 | DataType::Utf8View => f.as_ref().clone().with_data_type(choose(f)),
             _ => f.as_ref().clone(),
         })
         .collect();
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// `schema` with its `Utf8View` fields made `Utf8`.
+pub fn plain_schema(schema: &Schema) -> SchemaRef {
+    retype_text(schema, |_| DataType::Utf8)
 }
 
 /// `batch` with its `Utf8View` columns cast to `Utf8`; `schema` is [`plain_schema`] of its schema.

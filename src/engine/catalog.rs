@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::datasource::file_format::options::ReadOptions;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
@@ -20,6 +20,7 @@ use super::manifest_table::ManifestTable;
 use crate::data::build::build_warehouse;
 use crate::data::datasets::{Datasets, FINGERPRINT};
 use crate::data::manifest::{self, MANIFEST};
+use crate::data::text::retype_text;
 use crate::error::{Error, Result};
 
 /// The cache directory chiso keeps its default warehouse (and shell history) in:
@@ -251,24 +252,25 @@ async fn open_listing(
 /// formats are left as they are.
 ///
 /// A string of up to 12 bytes, as chiso's codes are, lives inside its view, so grouping and
-/// joining on codes compares integers, not strings: 10-30 % faster on the benchmark suite (benches/README.md). Longer text
-/// (indicator names, quotes) stays `Utf8`: views of longer strings point into shared buffers,
-/// which DataFusion 55 counts once per batch, and a sort of them under `--memory-limit 128M`
-/// ran out of memory where the same sort of `Utf8` spilled and finished.
+/// joining on codes compares integers, not strings: 10-30 % faster on the benchmark suite
+/// (benches/README.md). Longer text (indicator names, quotes) stays `Utf8`: views of longer
+/// strings point into shared buffers, which DataFusion 55 counts once per batch, and a sort of
+/// them under `--memory-limit 128M` ran out of memory where the same sort of `Utf8` spilled and
+/// finished.
 fn codes_as_views(config: ListingTableConfig, parquet: bool) -> ListingTableConfig {
     let Some(schema) = config.file_schema.clone().filter(|_| parquet) else { return config };
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Utf8 | DataType::Utf8View => {
-                let text = if f.name().ends_with("code") { DataType::Utf8View } else { DataType::Utf8 };
-                f.as_ref().clone().with_data_type(text)
-            }
-            _ => f.as_ref().clone(),
-        })
-        .collect();
-    config.with_schema(Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
+    let schema =
+        retype_text(
+            &schema,
+            |f| {
+                if f.name().ends_with("code") {
+                    DataType::Utf8View
+                } else {
+                    DataType::Utf8
+                }
+            },
+        );
+    config.with_schema(schema)
 }
 
 /// Make warehouse `dir` the session's default schema (`datafusion.public`). With `portable`, the
