@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use chiso::engine::saved::load_all;
-use chiso::generate::{generate, GenerateOptions, Level};
-use chiso::{Engine, EngineOptions};
+use chiso::ops::generate::{generate, GenerateOptions, Level};
+use chiso::Engine;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn warehouse(rt: &tokio::runtime::Runtime) -> PathBuf {
@@ -39,8 +39,7 @@ fn params(name: &str) -> Vec<(String, String)> {
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let wh = warehouse(&rt);
-    let engine =
-        rt.block_on(Engine::open(&EngineOptions { warehouse: Some(wh), ..Default::default() })).unwrap();
+    let engine = rt.block_on(Engine::local(Some(wh))).unwrap();
     let mut group = c.benchmark_group("saved");
     group.sample_size(10);
     for q in load_all(None).unwrap() {
@@ -62,9 +61,9 @@ fn bench(c: &mut Criterion) {
     // Extraction of the largest seed report (15 KB), after the reference data is loaded.
     let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds/004_cee3a482afddff29.txt");
     if let Ok(text) = std::fs::read_to_string(seed) {
-        let hints = chiso::extract::ReportHints { source_id: "tb-2023h1".into(), province: None };
-        let _ = chiso::extract::extract(&text, &hints);
-        c.bench_function("extract/15KB report", |b| b.iter(|| chiso::extract::extract(&text, &hints)));
+        let hints = chiso::ops::extract::ReportHints { source_id: "tb-2023h1".into(), province: None };
+        let _ = chiso::ops::extract::extract(&text, &hints);
+        c.bench_function("extract/15KB report", |b| b.iter(|| chiso::ops::extract::extract(&text, &hints)));
     }
 }
 

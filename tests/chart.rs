@@ -156,7 +156,7 @@ fn bad_requests_get_one_clear_message_and_write_nothing() {
     let out = out.to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
         (&["--query", "latest_by_province", "--y", "province"], "--y province: the column is not numeric"),
-        (&["--query", "latest_by_province", "--x", "provnce"], "did you mean province?"),
+        (&["--query", "latest_by_province", "--x", "provnce"], "Did you mean province?"),
         (&["--query", "latest_by_province", "--param", "indicator=no_such_thing"], "returned no rows"),
         (&["--sql", "select code, name from provinces"], "no number column"),
     ];

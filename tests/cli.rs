@@ -164,7 +164,7 @@ fn run_errors_name_what_is_wrong() {
     assert!(run.stderr.contains("Did you mean latest_by_province?"), "{}", run.stderr);
     let run = chiso(&["run", "latest_by_province", "--param", "indicatr=x"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("did you mean indicator?"), "{}", run.stderr);
+    assert!(run.stderr.contains("Did you mean indicator?"), "{}", run.stderr);
 }
 
 #[test]

@@ -3,11 +3,11 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 
-use super::run::parse_param;
+use super::args::parse_param;
 use super::{usage, Cli};
-use crate::chart::{self, ChartRequest, Kind, Locale};
 use crate::engine::saved::{find, load_all, SavedQuery};
 use crate::error::Result;
+use crate::ops::chart::{self, ChartRequest, Kind, Locale};
 
 /// Arguments of `chiso chart`.
 #[derive(Debug, Args)]
@@ -73,7 +73,7 @@ pub async fn run(cli: &Cli, args: &ChartArgs) -> Result<()> {
         (None, Some(sql)) => (engine.query_one(sql).await?, None),
         (None, None) => return Err(usage("what to chart? give --query NAME or --sql SQL")),
     };
-    let indicator = saved.as_ref().and_then(|q| param_value(q, &args.params, "indicator"));
+    let indicator = saved.as_ref().and_then(|q| q.value_of("indicator", &args.params));
     let unit = match &indicator {
         Some(code) => engine.indicator_info(code).await,
         None => None,
@@ -100,19 +100,13 @@ pub async fn run(cli: &Cli, args: &ChartArgs) -> Result<()> {
     Ok(())
 }
 
-/// The value a saved query will run with for parameter `name`: given, else its default.
-pub fn param_value(query: &SavedQuery, given: &[(String, String)], name: &str) -> Option<String> {
-    let declared = query.params.iter().find(|p| p.name == name)?;
-    given.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()).or_else(|| declared.default.clone())
-}
-
 /// `Indicator name: query (param=value, …)` from the saved query and the values it ran with.
 fn title(query: &SavedQuery, given: &[(String, String)], indicator: Option<&(String, String)>) -> String {
     let others: Vec<String> = query
         .params
         .iter()
         .filter(|p| p.name != "indicator")
-        .filter_map(|p| param_value(query, given, &p.name).map(|v| format!("{}={v}", p.name)))
+        .filter_map(|p| query.value_of(&p.name, given).map(|v| format!("{}={v}", p.name)))
         .collect();
     let head = match indicator {
         Some((_, name)) => format!("{name}: {}", query.name),

@@ -42,7 +42,7 @@ pub async fn run(args: &ExecutorArgs, memory_limit: Option<usize>) -> Result<()>
         )));
     }
     let options = executor::ExecutorOptions {
-        scheduler: Address::parse(&args.scheduler, DEFAULT_SCHEDULER_PORT, "--scheduler")?,
+        scheduler: Address::parse(&args.scheduler, DEFAULT_SCHEDULER_PORT, "scheduler")?,
         concurrency: args.concurrency.map(|n| n as usize),
         bind_host: args.bind.clone(),
         external_host: args.external_host.clone(),
@@ -57,5 +57,5 @@ pub async fn run(args: &ExecutorArgs, memory_limit: Option<usize>) -> Result<()>
 /// Without the `cluster` feature there is no executor to run.
 #[cfg(not(feature = "cluster"))]
 pub async fn run(_args: &ExecutorArgs, _memory_limit: Option<usize>) -> Result<()> {
-    Err(crate::Error::cluster_not_built("chiso executor"))
+    Err(crate::Error::NotBuilt { what: "chiso executor".into(), feature: "cluster" })
 }

@@ -4,11 +4,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Cli;
-use crate::data::export::{export, Compression, ExportOptions};
 use crate::engine::saved::{find, load_all};
 use crate::error::{Error, Result};
-use crate::output::Format;
+use crate::ops::export::{export, Compression, ExportOptions};
+use crate::ops::output::Format;
 use crate::progress::human_bytes;
+use crate::storage::files::check_free;
 
 /// Arguments of `chiso export`.
 #[derive(Debug, Args)]
@@ -23,7 +24,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "sql", required_unless_present = "sql")]
     query: Option<String>,
     /// A parameter of the saved query; repeat for several.
-    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = super::run::parse_param)]
+    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = super::args::parse_param)]
     params: Vec<(String, String)>,
     /// SQL to export instead of a saved query (one statement).
     #[arg(long, value_name = "SQL")]
@@ -67,12 +68,7 @@ pub async fn run(cli: &Cli, args: &ExportArgs) -> Result<()> {
         overwrite: args.overwrite,
     };
     // Refuse early (before any query work) when the output is taken.
-    if options.out.exists() && !options.overwrite {
-        return Err(Error::Usage(format!(
-            "{} already exists; pass --overwrite to replace it",
-            options.out.display()
-        )));
-    }
+    check_free(&options.out, options.overwrite)?;
     let engine = cli.engine().await?;
     let df = match (&args.query, &args.sql) {
         (Some(name), _) => {

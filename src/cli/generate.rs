@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use clap::Args;
 
 use crate::error::Result;
-use crate::generate::{generate, GenerateOptions, Level};
+use crate::ops::generate::{generate, GenerateOptions, Level};
 
 /// Arguments of `chiso generate`.
 #[derive(Debug, Args)]

@@ -5,8 +5,8 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{usage, Cli};
-use crate::data::ingest::{ingest, IngestOptions};
 use crate::error::Result;
+use crate::ops::ingest::{ingest, IngestOptions};
 
 /// Arguments of `chiso ingest`.
 #[derive(Debug, Args)]

@@ -1,8 +1,14 @@
-//! The command line: argument definitions (clap) and the dispatch to one module per subcommand.
-//! Parsing stays here; the work lives in the library modules the subcommands call.
+//! The command line, the top layer: argument definitions (clap), the session built from them
+//! (here, at the edge: in this process or on a cluster), the dispatch to one module per
+//! subcommand, and errors worded with flags ([`errors`]). Parsing stays here; the work lives in
+//! the layers below. Subcommands: `build`, `chart`, `describe`, `executor`, `export`, `extract`,
+//! `functions`, `generate`, `ingest`, `queries`, `query`, `report`, `run`, `scheduler`, `shell`,
+//! `tables`, `validate`; `print` writes results as `--format` and `--out` say.
+mod args;
 mod build;
 mod chart;
 mod describe;
+pub mod errors;
 mod executor;
 mod export;
 mod extract;
@@ -20,13 +26,16 @@ mod tables;
 mod validate;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::engine::{Engine, EngineOptions};
+use crate::engine::config::{local_context, session_config};
+use crate::engine::{Backend, Engine, Local, Tables};
 use crate::error::{Error, Result};
-use crate::output::Format;
+use crate::ops::output::Format;
 
 /// SQL over the indicator data of Vietnam's Đề án 06 (population data, e-ID, online public services).
 ///
@@ -41,11 +50,11 @@ pub struct Cli {
     warehouse: Option<PathBuf>,
 
     /// Register one more table for this command: a Parquet, CSV or JSON file or directory.
-    #[arg(long = "table", global = true, value_name = "NAME=PATH", value_parser = parse_table)]
+    #[arg(long = "table", global = true, value_name = "NAME=PATH", value_parser = args::parse_table)]
     tables: Vec<(String, PathBuf)>,
 
     /// Cap the query engine's memory (e.g. 512M, 8G); sorts, joins and aggregations spill to disk beyond it.
-    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, global = true, value_name = "SIZE", value_parser = args::parse_size)]
     memory_limit: Option<usize>,
 
     /// Run the queries on a Ballista cluster: the scheduler at df://HOST:PORT (see docs/cluster.md).
@@ -117,52 +126,34 @@ pub struct OutputArgs {
     out: Option<PathBuf>,
 }
 
-/// `512M`, `8G`, `100k` or a plain number of bytes.
-fn parse_size(raw: &str) -> Result<usize, String> {
-    let text = raw.trim().to_ascii_uppercase();
-    let text = text.strip_suffix("IB").or_else(|| text.strip_suffix('B')).unwrap_or(&text);
-    let (digits, scale) = match text.chars().last() {
-        Some('K') => (&text[..text.len() - 1], 1usize << 10),
-        Some('M') => (&text[..text.len() - 1], 1 << 20),
-        Some('G') => (&text[..text.len() - 1], 1 << 30),
-        Some('T') => (&text[..text.len() - 1], 1 << 40),
-        _ => (text, 1),
-    };
-    let value: f64 =
-        digits.trim().parse().map_err(|_| format!("{raw:?} is not a size such as 512M or 8G"))?;
-    if value.is_nan() || value <= 0.0 {
-        return Err(format!("{raw:?}: the size must be above zero"));
-    }
-    Ok((value * scale as f64) as usize)
-}
-
-fn parse_table(raw: &str) -> Result<(String, PathBuf), String> {
-    let (name, path) = raw
-        .split_once('=')
-        .ok_or_else(|| format!("expected NAME=PATH, got {raw:?} (for example --table extra=new.csv)"))?;
-    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid {
-        return Err(format!("table name {name:?} must be letters, digits and _ only"));
-    }
-    if path.is_empty() {
-        return Err(format!("no path given for table {name}"));
-    }
-    Ok((name.to_string(), PathBuf::from(path)))
-}
-
 impl Cli {
-    fn engine_options(&self) -> EngineOptions {
-        EngineOptions {
-            warehouse: self.warehouse.clone(),
-            tables: self.tables.clone(),
-            memory_limit: self.memory_limit,
-            cluster: self.cluster.clone(),
-        }
+    /// The session the query commands run in, over `--warehouse`.
+    async fn engine(&self) -> Result<Engine> {
+        self.engine_over(self.warehouse.clone()).await
     }
 
-    async fn engine(&self) -> Result<Engine> {
-        Engine::open(&self.engine_options()).await
+    /// The session over `warehouse` (the built-in data when `None`) and the `--table`s. Its
+    /// context is made here, at the edge: in this process, or on the cluster `--cluster` names.
+    async fn engine_over(&self, warehouse: Option<PathBuf>) -> Result<Engine> {
+        let config = session_config()?;
+        let (ctx, backend): (SessionContext, Arc<dyn Backend>) = match &self.cluster {
+            Some(url) => cluster_context(url, config).await?,
+            None => (local_context(config, self.memory_limit)?, Arc::new(Local)),
+        };
+        Engine::new(ctx, backend, &Tables { warehouse, extra: self.tables.clone() }).await
     }
+}
+
+/// A context on the Ballista cluster at `url`, and its backend.
+#[cfg(feature = "cluster")]
+async fn cluster_context(url: &str, config: SessionConfig) -> Result<(SessionContext, Arc<dyn Backend>)> {
+    crate::cluster::client::connect(url, config).await
+}
+
+/// Without the `cluster` feature there is no cluster to connect to.
+#[cfg(not(feature = "cluster"))]
+async fn cluster_context(url: &str, _config: SessionConfig) -> Result<(SessionContext, Arc<dyn Backend>)> {
+    Err(Error::NotBuilt { what: format!("--cluster {url}"), feature: "cluster" })
 }
 
 async fn dispatch(cli: Cli) -> Result<()> {
@@ -212,13 +203,13 @@ pub fn main() -> i32 {
                 return 1;
             }
         };
+    let on_cluster = cli.cluster.is_some();
     let result = match time_limit(&cli) {
         None => runtime.block_on(dispatch(cli)),
         Some(limit) => runtime.block_on(async move {
-            let on_cluster = cli.cluster.is_some();
             tokio::time::timeout(limit, dispatch(cli))
                 .await
-                .unwrap_or_else(|_| Err(timed_out(limit, on_cluster)))
+                .unwrap_or_else(|_| Err(Error::Timeout { seconds: limit.as_secs() }))
         }),
     };
     // Do not wait for work still running in the background (a query past its time limit).
@@ -226,7 +217,17 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            let mut message = errors::render(&e);
+            if matches!(e, Error::Timeout { .. }) {
+                message.push_str(" (--timeout)");
+                if on_cluster {
+                    message.push_str(
+                        "; check that the cluster's executors are running (`chiso executor --scheduler HOST:PORT`), \
+                         or give a longer --timeout for a long query",
+                    );
+                }
+            }
+            eprintln!("error: {message}");
             e.exit_code()
         }
     }
@@ -242,17 +243,6 @@ fn time_limit(cli: &Cli) -> Option<Duration> {
     let default = cli.cluster.as_ref().filter(|_| !matches!(cli.command, Command::Shell)).map(|_| 600);
     let seconds = cli.timeout.or(default)?;
     Some(Duration::from_secs(seconds))
-}
-
-fn timed_out(limit: Duration, on_cluster: bool) -> Error {
-    let mut message = format!("the command did not finish within {} s (--timeout)", limit.as_secs());
-    if on_cluster {
-        message.push_str(
-            "; check that the cluster's executors are running (`chiso executor --scheduler HOST:PORT`), \
-             or give a longer --timeout for a long query",
-        );
-    }
-    Error::Data(message)
 }
 
 /// Turn a usage problem found after parsing into an [`Error::Usage`].

@@ -4,7 +4,8 @@ use std::io::{IsTerminal, Write};
 use super::{usage, OutputArgs};
 use crate::engine::QueryResult;
 use crate::error::{Error, Result};
-use crate::output::{render, write_file_atomic, Format};
+use crate::ops::output::{render, Format};
+use crate::storage::files::write_file;
 
 impl OutputArgs {
     /// The format to use: `--format`, else the `--out` extension, else table on a terminal and CSV otherwise.
@@ -31,7 +32,7 @@ pub fn print_results(out: &OutputArgs, results: &[QueryResult]) -> Result<()> {
         let Some(last) = shown.last() else {
             return Err(usage("the SQL returned no result to write to --out"));
         };
-        return write_file_atomic(path, &render(last, format)?);
+        return write_file(path, &render(last, format)?);
     }
     if format == Format::Parquet && std::io::stdout().is_terminal() {
         return Err(usage("Parquet is binary: write it to a file with --out FILE.parquet"));

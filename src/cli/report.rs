@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{usage, Cli};
-use crate::chart::Locale;
 use crate::error::Result;
-use crate::output::write_file_atomic;
+use crate::ops::chart::Locale;
+use crate::storage::files::write_file;
 
 /// Arguments of `chiso report`.
 #[derive(Debug, Args)]
@@ -36,8 +36,8 @@ pub async fn run(cli: &Cli, args: &ReportArgs) -> Result<()> {
         )));
     }
     let engine = cli.engine().await?;
-    let page = crate::report::render(&engine, args.locale, &args.title).await?;
-    write_file_atomic(&args.out, page.as_bytes())?;
+    let page = crate::ops::report::render(&engine, args.locale, &args.title).await?;
+    write_file(&args.out, page.as_bytes())?;
     eprintln!("wrote {} ({} KB)", args.out.display(), page.len() / 1024);
     Ok(())
 }

@@ -16,7 +16,7 @@ pub struct RunArgs {
     #[arg(value_name = "NAME")]
     name: Option<String>,
     /// A parameter value; repeat for several.
-    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = parse_param)]
+    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = super::args::parse_param)]
     params: Vec<(String, String)>,
     /// A directory of extra saved queries (NAME.sql) beside the built-in ones.
     #[arg(long, env = "CHISO_QUERIES", value_name = "DIR")]
@@ -26,14 +26,6 @@ pub struct RunArgs {
     help: bool,
     #[command(flatten)]
     out: OutputArgs,
-}
-
-pub fn parse_param(raw: &str) -> Result<(String, String), String> {
-    let (k, v) = raw.split_once('=').ok_or_else(|| format!("expected KEY=VALUE, got {raw:?}"))?;
-    if k.trim().is_empty() {
-        return Err(format!("no parameter name in {raw:?}"));
-    }
-    Ok((k.trim().to_string(), v.to_string()))
 }
 
 pub async fn run(cli: &Cli, args: &RunArgs) -> Result<()> {

@@ -22,7 +22,7 @@ pub struct SchedulerArgs {
 pub async fn run(args: &SchedulerArgs) -> Result<()> {
     use crate::cluster::{scheduler, Address, DEFAULT_SCHEDULER_PORT};
     let options = scheduler::SchedulerOptions {
-        bind: Address::parse(&args.bind, DEFAULT_SCHEDULER_PORT, "--bind")?,
+        bind: Address::parse(&args.bind, DEFAULT_SCHEDULER_PORT, "bind")?,
         external_host: args.external_host.clone(),
         executor_timeout: args.executor_timeout,
     };
@@ -32,5 +32,5 @@ pub async fn run(args: &SchedulerArgs) -> Result<()> {
 /// Without the `cluster` feature there is no scheduler to run.
 #[cfg(not(feature = "cluster"))]
 pub async fn run(_args: &SchedulerArgs) -> Result<()> {
-    Err(crate::Error::cluster_not_built("chiso scheduler"))
+    Err(crate::Error::NotBuilt { what: "chiso scheduler".into(), feature: "cluster" })
 }

@@ -6,18 +6,26 @@ use rustyline::DefaultEditor;
 
 use super::print::print_results;
 use super::{Cli, OutputArgs};
-use crate::engine::catalog::cache_dir;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::output::Format;
+use crate::ops::output::Format;
+use crate::storage::warehouse::cache_dir;
 
 const HELP: &str = "Type SQL ending with ; (it may span several lines).\n\
   \\d          list tables\n  \\d TABLE    describe a table\n  \\q          quit (or Ctrl-D)\n  \\?          this help";
 
+/// A failure of the prompt's terminal, as an I/O error on it.
+fn terminal_error(action: &'static str, e: ReadlineError) -> Error {
+    let source = match e {
+        ReadlineError::Io(io) => io,
+        other => std::io::Error::other(other.to_string()),
+    };
+    Error::io("the terminal", action, source)
+}
+
 pub async fn run(cli: &Cli) -> Result<()> {
     let engine = cli.engine().await?;
-    let mut editor =
-        DefaultEditor::new().map_err(|e| Error::Data(format!("cannot start the prompt: {e}")))?;
+    let mut editor = DefaultEditor::new().map_err(|e| terminal_error("open", e))?;
     let history = cache_dir().join("shell_history");
     let _ = editor.load_history(&history);
     let table = OutputArgs { format: Some(Format::Table), out: None };
@@ -36,7 +44,7 @@ pub async fn run(cli: &Cli) -> Result<()> {
                 continue;
             }
             Err(ReadlineError::Eof) => break,
-            Err(e) => return Err(Error::Data(format!("cannot read input: {e}"))),
+            Err(e) => return Err(terminal_error("read", e)),
         };
         let trimmed = line.trim();
         if pending.is_empty() && trimmed.starts_with('\\') {

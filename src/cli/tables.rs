@@ -7,20 +7,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use super::print::print_results;
 use super::{Cli, OutputArgs};
-use crate::data::schema::table_def;
-use crate::engine::{Engine, QueryResult};
+use crate::engine::QueryResult;
 use crate::error::Result;
-
-/// Row count of `table`, read through SQL (Parquet statistics answer it without a scan).
-pub async fn row_count(engine: &Engine, table: &str) -> Result<i64> {
-    let result = engine.sql(&format!("SELECT count(*) FROM \"{table}\"")).await?;
-    let count = result
-        .first()
-        .and_then(|r| r.batches.first())
-        .and_then(|b| b.column(0).as_any().downcast_ref::<Int64Array>().map(|a| a.value(0)))
-        .unwrap_or(0);
-    Ok(count)
-}
+use crate::storage::schema::table_def;
 
 pub async fn run(cli: &Cli, out: &OutputArgs) -> Result<()> {
     let engine = cli.engine().await?;
@@ -29,7 +18,7 @@ pub async fn run(cli: &Cli, out: &OutputArgs) -> Result<()> {
     let mut columns = Vec::new();
     let mut abouts = Vec::new();
     for name in &names {
-        rows.push(row_count(&engine, name).await?);
+        rows.push(engine.row_count(name).await?);
         let provider = engine.context().table_provider(name.as_str()).await?;
         columns.push(provider.schema().fields().len() as i64);
         abouts.push(table_def(name).map(|d| d.about).unwrap_or(""));

@@ -3,13 +3,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::build::choose_datasets;
 use super::Cli;
-use crate::data::build::build_warehouse;
-use crate::data::datasets::Datasets;
-use crate::data::validate::{validate, Severity};
-use crate::engine::{Engine, EngineOptions};
 use crate::error::{Error, Result};
+use crate::ops::validate::{validate, Severity};
+use crate::storage::datasets::Datasets;
+use crate::storage::warehouse::Scratch;
 
 /// Arguments of `chiso validate`.
 #[derive(Debug, Args)]
@@ -35,22 +33,15 @@ pub async fn run(cli: &Cli, args: &ValidateArgs) -> Result<()> {
             )));
         }
     }
-    let scratch;
-    let options = if cli.warehouse.is_some() {
-        cli.engine_options()
-    } else {
-        let datasets = choose_datasets(args.datasets.as_deref());
-        match &datasets {
-            Datasets::Embedded => EngineOptions { warehouse: None, ..cli.engine_options() },
-            Datasets::Dir(_) => {
-                scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), "write to", e))?;
-                let dir = scratch.path().join("warehouse");
-                build_warehouse(&datasets, &dir, true).await?;
-                EngineOptions { warehouse: Some(dir), ..cli.engine_options() }
-            }
-        }
+    // A datasets directory is checked as the warehouse it builds; the built-in data is the
+    // default warehouse already.
+    let mut scratch = None;
+    let warehouse = match Datasets::choose(args.datasets.as_deref()) {
+        _ if cli.warehouse.is_some() => cli.warehouse.clone(),
+        Datasets::Embedded => None,
+        datasets => Some(scratch.insert(Scratch::build(&datasets).await?).path()),
     };
-    let engine = Engine::open(&options).await?;
+    let engine = cli.engine_over(warehouse).await?;
     let findings = validate(&engine, args.sources.as_deref()).await?;
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     const SHOWN: usize = 100;
@@ -62,7 +53,7 @@ pub async fn run(cli: &Cli, args: &ValidateArgs) -> Result<()> {
     }
     println!("{} errors, {} warnings", errors, findings.len() - errors);
     if errors > 0 {
-        return Err(Error::Data(format!("validation failed with {errors} errors")));
+        return Err(Error::Failed { check: "validation", summary: format!("{errors} errors") });
     }
     Ok(())
 }

@@ -1,23 +1,59 @@
-//! The client side: a session whose queries the Ballista scheduler plans and its executors run.
+//! The client side: a context whose queries the Ballista scheduler plans and its executors run,
+//! and the engine [`Backend`] that goes with it.
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use ballista::prelude::SessionContextExt;
 use ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED;
 use ballista_core::extension::SessionConfigExt;
+use datafusion::dataframe::DataFrame;
 use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::{Address, DEFAULT_SCHEDULER_PORT};
+use crate::engine::catalog::Providers;
+use crate::engine::Backend;
 use crate::error::{Error, Result};
+
+/// Plans run on a Ballista cluster.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cluster;
+
+#[async_trait]
+impl Backend for Cluster {
+    /// Ballista's plan codec knows DataFusion's listing tables, not chiso's manifest tables.
+    fn providers(&self) -> Providers {
+        Providers::Listing
+    }
+
+    async fn execute(&self, ctx: &SessionContext, plan: LogicalPlan) -> datafusion::error::Result<DataFrame> {
+        if matches!(plan, LogicalPlan::DescribeTable(_)) {
+            // DESCRIBE holds the schema it prints and reads no table, but Ballista's plan codec
+            // cannot send it: answer it here.
+            return SessionContext::new().execute_logical_plan(plan).await;
+        }
+        ctx.execute_logical_plan(plan).await
+    }
+
+    fn hint(&self, message: &str, warehouse: &Path) -> Option<String> {
+        hint(message, warehouse)
+    }
+}
+
+/// A context on the cluster at `url` with `config`'s settings, and its backend.
+pub async fn connect(url: &str, config: SessionConfig) -> Result<(SessionContext, Arc<dyn Backend>)> {
+    Ok((context(url, config).await?, Arc::new(Cluster)))
+}
 
 /// The scheduler address in a `df://HOST[:PORT]` URL.
 pub fn parse_url(url: &str) -> Result<Address> {
     let rest = url.strip_prefix("df://").ok_or_else(|| {
-        Error::Usage(format!(
-            "--cluster {url}: a cluster is given as df://HOST:PORT, e.g. df://127.0.0.1:50050"
-        ))
+        Error::setting("cluster", url, "a cluster is given as df://HOST:PORT, e.g. df://127.0.0.1:50050")
     })?;
-    Address::parse(rest.trim_end_matches('/'), DEFAULT_SCHEDULER_PORT, "--cluster")
+    Address::parse(rest.trim_end_matches('/'), DEFAULT_SCHEDULER_PORT, "cluster")
 }
 
 /// A session on the cluster at `url`, with `config`'s settings; chiso's functions are registered by the caller.
@@ -29,9 +65,10 @@ pub async fn context(url: &str, config: SessionConfig) -> Result<SessionContext>
     // session can still opt in with `SET ballista.planner.adaptive.enabled = true`.
     let config = config.upgrade_for_ballista().set_bool(BALLISTA_ADAPTIVE_PLANNER_ENABLED, false);
     let state = SessionStateBuilder::new().with_config(config).with_default_features().build();
-    SessionContext::remote_with_state(&format!("df://{address}"), state)
-        .await
-        .map_err(|e| Error::Data(format!("cannot open a session on the cluster at {url}: {}", e.find_root())))
+    SessionContext::remote_with_state(&format!("df://{address}"), state).await.map_err(|e| Error::Cluster {
+        message: format!("cannot open a session on the cluster at {url}"),
+        source: Some(Box::new(e)),
+    })
 }
 
 /// Fail early, with what to start, when nothing listens at the scheduler's address: Ballista
@@ -39,11 +76,14 @@ pub async fn context(url: &str, config: SessionConfig) -> Result<SessionContext>
 async fn probe(url: &str, address: &Address) -> Result<()> {
     let why = super::reachable(address, Duration::ZERO).await.err();
     let Some(why) = why else { return Ok(()) };
-    Err(Error::Data(format!(
-        "cannot reach the Ballista scheduler at {url} ({why}). Start one there with \
-         `chiso scheduler --bind {address}` and at least one `chiso executor --scheduler {address}`, \
-         or leave out --cluster to run the query in this process."
-    )))
+    Err(Error::Cluster {
+        message: format!(
+            "cannot reach the Ballista scheduler at {url} ({why}). Start one there with \
+             `chiso scheduler --bind {address}` and at least one `chiso executor --scheduler {address}`, \
+             or run the query in this process."
+        ),
+        source: None,
+    })
 }
 
 /// A hint for an error that came back from the cluster, when the cause is one a user can fix.

@@ -65,12 +65,15 @@ pub async fn serve(options: &ExecutorOptions) -> Result<()> {
     // Ballista retries an absent scheduler forever, logging twice a second: wait here instead, then
     // say what is missing.
     if let Err(why) = super::reachable(&options.scheduler, SCHEDULER_PATIENCE).await {
-        return Err(Error::Data(format!(
-            "cannot reach the scheduler at {} after {} s ({why}); start it with `chiso scheduler --bind {}`",
-            options.scheduler,
-            SCHEDULER_PATIENCE.as_secs(),
-            options.scheduler
-        )));
+        return Err(Error::Cluster {
+            message: format!(
+                "cannot reach the scheduler at {} after {} s ({why}); start it with `chiso scheduler --bind {}`",
+                options.scheduler,
+                SCHEDULER_PATIENCE.as_secs(),
+                options.scheduler
+            ),
+            source: None,
+        });
     }
     eprintln!(
         "chiso executor: {} task slots, flight port {}, grpc port {}, registering with the scheduler at {}",

@@ -1,6 +1,8 @@
 //! Distributed execution on Apache DataFusion Ballista (cargo feature `cluster`): chiso's own
 //! scheduler and executor processes, which know chiso's SQL functions, and the client side that
-//! sends a session's queries to them. The SQL, tables and commands are the same as in one process.
+//! sends a session's queries to them ([`client`]: the context and engine backend the command line
+//! chooses instead of a local one; [`scheduler`]; [`executor`]). The SQL, tables and commands are
+//! the same as in one process. Beside the engine: it imports the engine, never the other way.
 pub mod client;
 pub mod executor;
 pub mod scheduler;
@@ -20,8 +22,8 @@ pub struct Address {
 }
 
 impl Address {
-    /// Parse `HOST:PORT` or `HOST`; `what` names the option in the error.
-    pub fn parse(raw: &str, default_port: u16, what: &str) -> Result<Self> {
+    /// Parse `HOST:PORT` or `HOST`; `setting` names the setting in the error.
+    pub fn parse(raw: &str, default_port: u16, setting: &'static str) -> Result<Self> {
         let raw = raw.trim();
         // An IPv6 address without a port ("::1") has colons but no closing bracket before the last one.
         let (host, port) = match raw.rsplit_once(':') {
@@ -30,14 +32,16 @@ impl Address {
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
-            return Err(Error::Usage(format!(
-                "{what} {raw:?}: no host given; use HOST:PORT, e.g. 127.0.0.1:50050"
-            )));
+            return Err(Error::setting(
+                setting,
+                format!("{raw:?}"),
+                "no host given; use HOST:PORT, e.g. 127.0.0.1:50050",
+            ));
         }
         let port = match port {
             None => default_port,
             Some(port) => port.parse::<u16>().map_err(|_| {
-                Error::Usage(format!("{what} {raw}: {port:?} is not a port number (1-65535)"))
+                Error::setting(setting, raw, format!("{port:?} is not a port number (1-65535)"))
             })?,
         };
         Ok(Self { host: host.to_string(), port })
@@ -79,8 +83,8 @@ fn init_logging() {
 }
 
 /// Turn a Ballista start-up failure into one line saying what could not be started.
-fn start_error(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Data(format!("cannot start the {what}: {e}"))
+fn start_error(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Cluster { message: format!("cannot start the {what}"), source: Some(Box::new(e)) }
 }
 
 #[cfg(test)]
@@ -89,11 +93,11 @@ mod tests {
 
     #[test]
     fn addresses() {
-        let a = Address::parse("10.0.0.5:6000", 1, "--bind").unwrap();
+        let a = Address::parse("10.0.0.5:6000", 1, "bind").unwrap();
         assert_eq!((a.host.as_str(), a.port), ("10.0.0.5", 6000));
-        assert_eq!(Address::parse("sched", 50050, "--bind").unwrap().port, 50050);
-        assert_eq!(Address::parse("[::1]:7000", 1, "--bind").unwrap().host, "::1");
-        assert!(Address::parse("host:http", 1, "--bind").is_err());
-        assert!(Address::parse(":5", 1, "--bind").is_err());
+        assert_eq!(Address::parse("sched", 50050, "bind").unwrap().port, 50050);
+        assert_eq!(Address::parse("[::1]:7000", 1, "bind").unwrap().host, "::1");
+        assert!(Address::parse("host:http", 1, "bind").is_err());
+        assert!(Address::parse(":5", 1, "bind").is_err());
     }
 }

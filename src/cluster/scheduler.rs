@@ -39,9 +39,9 @@ pub async fn serve(options: &SchedulerOptions) -> Result<()> {
     super::init_logging();
     let addr = (options.bind.host.as_str(), options.bind.port)
         .to_socket_addrs()
-        .map_err(|e| Error::Usage(format!("--bind {}: {e}", options.bind)))?
+        .map_err(|e| Error::setting("bind", &options.bind, e.to_string()))?
         .next()
-        .ok_or_else(|| Error::Usage(format!("--bind {}: the host has no address", options.bind)))?;
+        .ok_or_else(|| Error::setting("bind", &options.bind, "the host has no address"))?;
     let config = SchedulerConfig {
         bind_host: options.bind.host.clone(),
         bind_port: options.bind.port,

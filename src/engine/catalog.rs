@@ -1,6 +1,6 @@
-//! Finding tables: the default warehouse (built from the embedded datasets on first use, cached),
-//! any `--warehouse DIR` of Parquet tables, and one-off `--table NAME=PATH` files.
-use std::path::{Path, PathBuf};
+//! The session's tables: a warehouse directory as the default schema (its tables opened when a
+//! query first names them), and extra tables from single files or directories.
+use std::path::Path;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,96 +17,20 @@ use datafusion::prelude::col;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
 
 use super::manifest_table::ManifestTable;
-use crate::data::build::build_warehouse;
-use crate::data::datasets::{Datasets, FINGERPRINT};
-use crate::data::manifest::{self, MANIFEST};
-use crate::data::text::retype_text;
 use crate::error::{Error, Result};
+use crate::storage::manifest::{self, MANIFEST};
+use crate::storage::text::retype_text;
+use crate::storage::warehouse::{scan_warehouse, FoundTable};
 
-/// The cache directory chiso keeps its default warehouse (and shell history) in:
-/// `$CHISO_CACHE_DIR`, else `$XDG_CACHE_HOME/chiso`, else `~/.cache/chiso`, else the temp directory.
-pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CHISO_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir).join("chiso");
-    }
-    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(home).join(".cache").join("chiso");
-    }
-    std::env::temp_dir().join("chiso")
-}
-
-/// The default warehouse: the embedded curated datasets, built to Parquet once per version of
-/// the data and kept in the cache directory. Returns its path, building it first if needed.
-pub async fn default_warehouse() -> Result<PathBuf> {
-    let dir = cache_dir().join(format!("warehouse-{FINGERPRINT}"));
-    if dir.is_dir() {
-        return Ok(dir);
-    }
-    match build_warehouse(&Datasets::Embedded, &dir, false).await {
-        Ok(_) => Ok(dir),
-        // Another chiso process may have built it at the same moment: theirs is as good as ours.
-        Err(_) if dir.is_dir() => Ok(dir),
-        Err(e) => Err(Error::Data(format!(
-            "cannot build the default warehouse in {}: {e}\n\
-             Set CHISO_CACHE_DIR to a writable directory, or pass --warehouse DIR.",
-            dir.display()
-        ))),
-    }
-}
-
-/// A table found in a warehouse directory.
-#[derive(Debug, Clone)]
-pub struct FoundTable {
-    /// Table name (file stem or directory name).
-    pub name: String,
-    /// The Parquet file, or the directory of Parquet files.
-    pub path: PathBuf,
-}
-
-/// The tables of warehouse `dir`: each `NAME.parquet` file, and each `NAME/` directory holding
-/// Parquet files or `key=value` partition directories.
-/// Hidden entries (names starting with `.` or `_`) are skipped: they are temporary or internal.
-pub fn scan_warehouse(dir: &Path) -> Result<Vec<FoundTable>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::Data(format!(
-            "cannot read warehouse {}: {e}\nPass --warehouse with a directory of Parquet tables, or leave it out to use the built-in data.",
-            dir.display()
-        ))
-    })?;
-    let mut tables = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, "read", e))?.path();
-        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        if file_name.starts_with('.') || file_name.starts_with('_') {
-            continue;
-        }
-        if path.is_dir() {
-            if holds_parquet(&path) {
-                tables.push(FoundTable { name: file_name.to_string(), path });
-            }
-        } else if let Some(stem) = file_name.strip_suffix(".parquet") {
-            tables.push(FoundTable { name: stem.to_string(), path });
-        }
-    }
-    tables.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(tables)
-}
-
-/// True when directory `dir` holds Parquet files or hive-style `key=value` partitions.
-fn holds_parquet(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|e| {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        name == MANIFEST || name.ends_with(".parquet") || (name.contains('=') && e.path().is_dir())
-    })
+/// The table providers a session's plans may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Providers {
+    /// Any: a directory table whose manifest records per-file values is a [`ManifestTable`],
+    /// which reads only the files a filter can match.
+    Any,
+    /// Only DataFusion's plain listing tables, the kind a cluster's plan codec can send to its
+    /// executors; they read the same rows, without the manifest's file skipping.
+    Listing,
 }
 
 /// A warehouse directory as a DataFusion schema. Tables are found by listing the directory, and
@@ -116,16 +40,16 @@ fn holds_parquet(dir: &Path) -> bool {
 pub struct WarehouseSchema {
     found: Vec<FoundTable>,
     state: SessionState,
-    portable: bool,
+    providers: Providers,
     open: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
 }
 
 impl WarehouseSchema {
-    /// The schema of warehouse `dir`; `ctx` supplies the Parquet reading options. With `portable`,
-    /// every table is a plain [`ListingTable`] (see [`register_warehouse`]).
-    pub fn new(dir: &Path, ctx: &SessionContext, portable: bool) -> Result<Self> {
+    /// The schema of warehouse `dir`; `ctx` supplies the Parquet reading options, `providers`
+    /// the kind of table each directory becomes.
+    pub fn new(dir: &Path, ctx: &SessionContext, providers: Providers) -> Result<Self> {
         let found = scan_warehouse(dir)?;
-        Ok(Self { found, state: ctx.state(), portable, open: Mutex::new(HashMap::new()) })
+        Ok(Self { found, state: ctx.state(), providers, open: Mutex::new(HashMap::new()) })
     }
 
     fn opened(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
@@ -151,7 +75,7 @@ impl SchemaProvider for WarehouseSchema {
         let Some(found) = self.found.iter().find(|t| t.name == name) else {
             return Ok(None);
         };
-        let table = open_parquet(&self.state, &found.path, self.portable).await.map_err(|e| {
+        let table = open_parquet(&self.state, &found.path, self.providers).await.map_err(|e| {
             DataFusionError::Plan(format!(
                 "cannot read table {name} at {}: {}",
                 found.path.display(),
@@ -190,21 +114,21 @@ impl SchemaProvider for WarehouseSchema {
 async fn open_parquet(
     state: &SessionState,
     path: &Path,
-    portable: bool,
+    providers: Providers,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
     let options =
         ParquetReadOptions::default().to_listing_options(state.config(), state.default_table_options());
-    open_listing(state, path, options, portable).await
+    open_listing(state, path, options, providers).await
 }
 
 /// A file or directory as a listing table with `options`; a manifest, where there is one, names
-/// the files, and a directory's hive-style `key=value/` partitions become columns. Unless
-/// `portable`, a manifest's per-file values become a [`ManifestTable`] that skips files.
+/// the files, and a directory's hive-style `key=value/` partitions become columns. With
+/// [`Providers::Any`], a manifest's per-file values become a [`ManifestTable`] that skips files.
 async fn open_listing(
     state: &SessionState,
     path: &Path,
     options: ListingOptions,
-    portable: bool,
+    providers: Providers,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
     let plan_error = |e: Error| DataFusionError::Plan(e.to_string());
     let parquet = options.file_extension.ends_with("parquet");
@@ -229,7 +153,7 @@ async fn open_listing(
                 .infer_schema(state)
                 .await?;
             let all = ListingTable::try_new(codes_as_views(config, parquet))?;
-            if m.file_values.is_empty() || portable {
+            if m.file_values.is_empty() || providers == Providers::Listing {
                 return Ok(Arc::new(all));
             }
             let files = urls.into_iter().zip(m.files.iter().cloned()).collect();
@@ -273,13 +197,13 @@ fn codes_as_views(config: ListingTableConfig, parquet: bool) -> ListingTableConf
     config.with_schema(schema)
 }
 
-/// Make warehouse `dir` the session's default schema (`datafusion.public`). With `portable`, the
-/// tables are plain listing tables, which Ballista can send to a cluster (its codec does not
-/// know [`ManifestTable`]); they read the same rows, without the manifest's file skipping.
-pub fn register_warehouse(ctx: &SessionContext, dir: &Path, portable: bool) -> Result<()> {
-    let schema = WarehouseSchema::new(dir, ctx, portable)?;
-    let catalog =
-        ctx.catalog("datafusion").ok_or_else(|| Error::Data("the session has no default catalog".into()))?;
+/// Make warehouse `dir` the session's default schema (`datafusion.public`), its tables of the
+/// kind `providers` allows.
+pub fn register_warehouse(ctx: &SessionContext, dir: &Path, providers: Providers) -> Result<()> {
+    let schema = WarehouseSchema::new(dir, ctx, providers)?;
+    let catalog = ctx
+        .catalog("datafusion")
+        .ok_or_else(|| Error::Internal("the session has no default catalog".into()))?;
     catalog.register_schema("public", Arc::new(schema))?;
     Ok(())
 }
@@ -296,12 +220,18 @@ fn table_url(path: &Path) -> Result<ListingTableUrl> {
 
 /// Register one extra file or directory as table `name`; the format comes from the file extension
 /// (`.parquet`, `.csv`, `.json`/`.ndjson`/`.jsonl`), or from the files inside a directory.
-/// `portable` as for [`register_warehouse`].
-pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path, portable: bool) -> Result<()> {
+/// `providers` as for [`register_warehouse`].
+pub async fn register_file(
+    ctx: &SessionContext,
+    name: &str,
+    path: &Path,
+    providers: Providers,
+) -> Result<()> {
+    let bad = |problem: String| Error::setting("table", format!("{name}={}", path.display()), problem);
     if !path.exists() {
-        return Err(Error::Usage(format!("--table {name}={}: no such file or directory", path.display())));
+        return Err(bad("no such file or directory".into()));
     }
-    let ext = format_of(path)?;
+    let ext = format_of(path).map_err(bad)?;
     let state = ctx.state();
     let (config, table_options) = (state.config(), state.default_table_options());
     let options = match ext.as_str() {
@@ -311,15 +241,12 @@ pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path, portab
             .file_extension(&format!(".{ext}"))
             .to_listing_options(config, table_options),
         other => {
-            return Err(Error::Usage(format!(
-                "--table {name}={}: unknown format .{other}; use a .parquet, .csv, .json or .ndjson file",
-                path.display()
-            )))
+            return Err(bad(format!("unknown format .{other}; use a .parquet, .csv, .json or .ndjson file")))
         }
     };
-    let table = open_listing(&state, path, options, portable).await.map_err(|e| {
-        Error::Data(format!("cannot read table {name} at {}: {}", path.display(), e.find_root()))
-    })?;
+    let table = open_listing(&state, path, options, providers)
+        .await
+        .map_err(|e| Error::Query(e).context(format!("cannot read table {name} at {}", path.display())))?;
     ctx.register_table(name, table)?;
     Ok(())
 }
@@ -340,7 +267,7 @@ fn collect_extensions(dir: &Path, depth: usize, out: &mut Vec<String>) {
 const KNOWN: [&str; 5] = ["parquet", "csv", "json", "ndjson", "jsonl"];
 
 /// The extension that decides how `path` is read: its own, or that of the first file inside it.
-fn format_of(path: &Path) -> Result<String> {
+fn format_of(path: &Path) -> std::result::Result<String, String> {
     let ext_of = |p: &Path| p.extension().map(|e| e.to_string_lossy().to_lowercase());
     if path.is_dir() {
         let mut exts = Vec::new();
@@ -349,7 +276,7 @@ fn format_of(path: &Path) -> Result<String> {
             .iter()
             .find(|k| exts.iter().any(|e| e == *k))
             .map(|k| k.to_string())
-            .ok_or_else(|| Error::Usage(format!("{}: the directory holds no data files", path.display())))
+            .ok_or_else(|| "the directory holds no data files".to_string())
     } else {
         Ok(ext_of(path).unwrap_or_default())
     }

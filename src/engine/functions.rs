@@ -10,8 +10,8 @@ use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
 use datafusion::prelude::SessionContext;
 
-use crate::data::reference::reference;
 use crate::numbers::parse_vn_number;
+use crate::storage::reference::reference;
 
 /// How one function is called and what it does, for `chiso functions`.
 pub struct FunctionDoc {

@@ -22,7 +22,7 @@ use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPu
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::ExecutionPlan;
 
-use crate::data::manifest::Manifest;
+use crate::storage::manifest::Manifest;
 
 /// A listing table that skips files by the constant values its manifest records.
 #[derive(Debug)]

@@ -1,10 +1,16 @@
-//! The engine: a DataFusion session with chiso's tables ([`catalog`]), SQL functions
-//! ([`functions`]), saved queries ([`saved`]) and the session that runs them ([`session`]).
+//! The engine, above storage: a DataFusion session ([`session`]) made from a context the caller
+//! chooses ([`config`] gives the settings and the local context), with the warehouse's tables
+//! ([`catalog`], pruned by manifests in [`manifest_table`]), chiso's SQL functions ([`functions`],
+//! with the day arithmetic of [`date_trunc`]) and the saved queries ([`saved`]); a statement's
+//! collected rows are a [`QueryResult`] ([`result`]).
 pub mod catalog;
+pub mod config;
 pub mod date_trunc;
 pub mod functions;
 pub mod manifest_table;
+pub mod result;
 pub mod saved;
 pub mod session;
 
-pub use session::{Engine, EngineOptions, QueryResult};
+pub use result::QueryResult;
+pub use session::{Backend, Engine, Local, Tables};

@@ -12,9 +12,8 @@ use std::path::Path;
 
 use datafusion::common::ScalarValue;
 
-use crate::data::datasets::embedded_queries;
-use crate::error::{Error, Result};
-use crate::util::closest;
+use crate::error::{Error, Result, Thing};
+use crate::storage::datasets::embedded_queries;
 
 /// The type of a saved query's parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,9 +128,10 @@ impl SavedQuery {
             }
         }
         if description.is_empty() {
-            return Err(Error::Data(format!(
-                "saved query {name}: the file must start with a `-- description` comment line"
-            )));
+            return Err(Error::Invalid {
+                what: format!("saved query {name}"),
+                problem: "the file must start with a `-- description` comment line".into(),
+            });
         }
         Ok(Self { name: name.to_string(), description: description.join(" "), params, sql: text.to_string() })
     }
@@ -141,45 +141,41 @@ impl SavedQuery {
     pub fn bind(&self, given: &[(String, String)]) -> Result<Vec<(String, ScalarValue)>> {
         for (key, _) in given {
             if !self.params.iter().any(|p| &p.name == key) {
-                let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
-                let takes = if names.is_empty() {
-                    "it takes no parameters".to_string()
-                } else {
-                    format!("it takes: {}", names.join(", "))
-                };
-                let hint = closest(key, names.iter().copied())
-                    .map(|c| format!(" (did you mean {c}?)"))
-                    .unwrap_or_default();
-                return Err(Error::Usage(format!(
-                    "saved query {} has no parameter {key}{hint}; {takes}",
-                    self.name
-                )));
+                return Err(Error::NotFound {
+                    kind: Thing::Parameter,
+                    name: key.clone(),
+                    candidates: self.params.iter().map(|p| p.name.clone()).collect(),
+                    within: format!("saved query {}", self.name),
+                    setting: Some("param"),
+                });
             }
         }
         let mut bound = Vec::new();
         for p in &self.params {
             let raw = given.iter().rev().find(|(k, _)| *k == p.name).map(|(_, v)| v.as_str());
             let Some(raw) = raw.or(p.default.as_deref()) else {
-                return Err(Error::Usage(format!(
-                    "saved query {} needs --param {}=<{}> ({}): {}",
-                    self.name,
-                    p.name,
-                    p.ty,
-                    p.ty.describe(),
-                    p.help
-                )));
+                let problem = format!("saved query {} needs it ({}): {}", self.name, p.ty.describe(), p.help);
+                return Err(Error::setting("param", format!("{}=<{}>", p.name, p.ty), problem));
             };
             let value = p.ty.value(raw).ok_or_else(|| {
-                Error::Usage(format!(
-                    "parameter {} of {} must be {}, not {raw:?}",
-                    p.name,
-                    self.name,
-                    p.ty.describe()
-                ))
+                let problem =
+                    format!("parameter {} of {} must be {}, not {raw:?}", p.name, self.name, p.ty.describe());
+                Error::setting("param", format!("{}={raw}", p.name), problem)
             })?;
             bound.push((p.name.clone(), value));
         }
         Ok(bound)
+    }
+
+    /// The value the query will run with for parameter `name`: the last one given, else its default.
+    pub fn value_of(&self, name: &str, given: &[(String, String)]) -> Option<String> {
+        let declared = self.params.iter().find(|p| p.name == name)?;
+        given
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| declared.default.clone())
     }
 
     /// The header as help text for `chiso run NAME --help`.
@@ -202,7 +198,10 @@ impl SavedQuery {
 }
 
 fn parse_param(query: &str, decl: &str) -> Result<Param> {
-    let bad = |why: &str| Error::Data(format!("saved query {query}: bad @param line {decl:?}: {why}"));
+    let bad = |why: &str| Error::Invalid {
+        what: format!("saved query {query}"),
+        problem: format!("bad @param line {decl:?}: {why}"),
+    };
     let (spec, help) = match decl.split_once(" -- ") {
         Some((s, h)) => (s.trim(), h.trim().to_string()),
         None => (decl.trim(), String::new()),
@@ -254,11 +253,12 @@ pub fn load_all(dir: Option<&Path>) -> Result<Vec<SavedQuery>> {
 
 /// The saved query called `name`, or an error naming the closest ones.
 pub fn find<'a>(all: &'a [SavedQuery], name: &str) -> Result<&'a SavedQuery> {
-    all.iter().find(|q| q.name == name).ok_or_else(|| {
-        let hint = closest(name, all.iter().map(|q| q.name.as_str()))
-            .map(|c| format!(" Did you mean {c}?"))
-            .unwrap_or_default();
-        Error::Usage(format!("no saved query named {name}.{hint} `chiso queries` lists them all."))
+    all.iter().find(|q| q.name == name).ok_or_else(|| Error::NotFound {
+        kind: Thing::SavedQuery,
+        name: name.to_string(),
+        candidates: all.iter().map(|q| q.name.clone()).collect(),
+        within: "chiso".into(),
+        setting: None,
     })
 }
 
@@ -276,13 +276,18 @@ mod tests {
         assert_eq!(q.params.len(), 2);
         assert_eq!(q.params[0].default.as_deref(), Some("eid_accounts"));
         let err = q.bind(&[]).unwrap_err().to_string();
-        assert!(err.contains("--param as_of=<date>"), "{err}");
+        assert!(err.contains("param as_of=<date>: saved query demo needs it"), "{err}");
         let err = q.bind(&[("as_of".into(), "15/4/2023".into())]).unwrap_err().to_string();
         assert!(err.contains("must be a date written YYYY-MM-DD"), "{err}");
         let bound = q.bind(&[("as_of".into(), "2023-04-15".into())]).unwrap();
         assert_eq!(bound[0].1, ScalarValue::Utf8(Some("eid_accounts".into())));
         assert_eq!(bound[1].1, ScalarValue::Date32(Some(19462)));
         let err = q.bind(&[("as_off".into(), "x".into())]).unwrap_err().to_string();
-        assert!(err.contains("did you mean as_of"), "{err}");
+        assert!(
+            err.contains(
+                "saved query demo has no such parameter; it has indicator, as_of. Did you mean as_of?"
+            ),
+            "{err}"
+        );
     }
 }

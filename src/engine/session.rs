@@ -1,106 +1,90 @@
-//! The query session: a DataFusion context with chiso's tables and functions registered, and the
-//! ways to run SQL on it (ad-hoc statements and saved queries).
-use std::path::PathBuf;
+//! The query session: a DataFusion context, made by the caller (local or on a cluster), with
+//! chiso's tables and functions registered, and the ways to run SQL on it (ad-hoc statements and
+//! saved queries).
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::record_batch::RecordBatch;
+use async_trait::async_trait;
+use datafusion::arrow::array::Int64Array;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
-use datafusion::execution::memory_pool::FairSpillPool;
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParser, Statement};
 
-use super::catalog::{default_warehouse, register_file, register_warehouse};
+use super::catalog::{register_file, register_warehouse, Providers};
+use super::config::{local_context, session_config};
+use super::result::QueryResult;
 use super::saved::SavedQuery;
-use crate::error::{Error, Result};
-use crate::util::closest;
+use crate::error::{Error, Result, Thing};
+use crate::storage::text::strings;
+use crate::storage::warehouse::default_warehouse;
 
-/// Where the session's tables come from.
+/// The tables a session reads.
 #[derive(Debug, Clone, Default)]
-pub struct EngineOptions {
+pub struct Tables {
     /// A directory of Parquet tables; `None` uses the built-in curated data.
     pub warehouse: Option<PathBuf>,
     /// Extra `NAME=PATH` tables for this session only.
-    pub tables: Vec<(String, PathBuf)>,
-    /// Cap on the memory of the engine's pools, in bytes; beyond it, sorts and joins spill to disk.
-    pub memory_limit: Option<usize>,
-    /// A Ballista scheduler (`df://HOST:PORT`) to plan and run the queries on, instead of this process.
-    pub cluster: Option<String>,
+    pub extra: Vec<(String, PathBuf)>,
 }
 
-/// The result of one statement: its schema and rows.
-#[derive(Debug, Clone)]
-pub struct QueryResult {
-    /// Column names and types (kept even when there are no rows).
-    pub schema: SchemaRef,
-    /// The rows.
-    pub batches: Vec<RecordBatch>,
-}
+/// Where a session's plans run, and what that asks of the engine. [`Local`] runs them in this
+/// process; `crate::cluster` has the backend of a Ballista cluster.
+#[async_trait]
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// The table providers its plans may hold.
+    fn providers(&self) -> Providers {
+        Providers::Any
+    }
 
-impl QueryResult {
-    /// Number of rows.
-    pub fn num_rows(&self) -> usize {
-        self.batches.iter().map(|b| b.num_rows()).sum()
+    /// Run a planned statement on `ctx`.
+    async fn execute(&self, ctx: &SessionContext, plan: LogicalPlan) -> datafusion::error::Result<DataFrame> {
+        ctx.execute_logical_plan(plan).await
+    }
+
+    /// What to do about an error the backend raised, when its cause is one a user can fix.
+    fn hint(&self, _message: &str, _warehouse: &Path) -> Option<String> {
+        None
     }
 }
+
+/// Plans run in this process.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Local;
+
+impl Backend for Local {}
 
 /// A chiso session over one warehouse.
 pub struct Engine {
     ctx: SessionContext,
     warehouse: PathBuf,
-    on_cluster: bool,
+    backend: Arc<dyn Backend>,
 }
 
 impl Engine {
-    /// Open a session: find the warehouse (building the default one on first use) and register its tables.
-    pub async fn open(options: &EngineOptions) -> Result<Self> {
-        let warehouse = match &options.warehouse {
+    /// A session on `ctx` (its plans run by `backend`) over `tables`: chiso's functions and the
+    /// tables are registered (the default warehouse, built on first use, when none is given).
+    pub async fn new(ctx: SessionContext, backend: Arc<dyn Backend>, tables: &Tables) -> Result<Self> {
+        let warehouse = match &tables.warehouse {
             Some(dir) => dir.clone(),
             None => default_warehouse().await?,
         };
-        // DataFusion's own settings can be tuned with DATAFUSION_* variables (e.g.
-        // DATAFUSION_EXECUTION_TARGET_PARTITIONS=4), as in datafusion-cli.
-        let mut config = SessionConfig::from_env()?.with_information_schema(true);
-        // Text is inferred as the files store it (`Utf8`); the catalog then reads code columns as
-        // `Utf8View` and other text as `Utf8` (`catalog::codes_as_views`).
-        let unset = |name: &str| std::env::var_os(name).is_none();
-        let parquet = &mut config.options_mut().execution.parquet;
-        if unset("DATAFUSION_EXECUTION_PARQUET_SCHEMA_FORCE_VIEW_TYPES") {
-            parquet.schema_force_view_types = false;
-        }
-        // Filters are applied while Parquet is decoded (off in DataFusion by default). A join's
-        // dynamic filter then reaches the rows of a small table, and through it the big one's row
-        // groups: the suite's join by region read 4 of 42 row groups instead of all of them and
-        // ran 1.8x faster; the other queries did not change (benches/README.md).
-        if unset("DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS") {
-            parquet.pushdown_filters = true;
-        }
-        let ctx = match (&options.cluster, options.memory_limit) {
-            (Some(url), _) => remote_context(url, config).await?,
-            (None, None) => SessionContext::new_with_config(config),
-            (None, Some(limit)) => {
-                // Each sort keeps back this much for merging its spill files; the default (10 MB per
-                // partition) alone would exhaust a small limit, so scale it to the limit.
-                let reserve = &mut config.options_mut().execution.sort_spill_reservation_bytes;
-                *reserve = (*reserve).min(limit / 16);
-                let runtime = RuntimeEnvBuilder::new()
-                    .with_memory_pool(Arc::new(FairSpillPool::new(limit)))
-                    .build_arc()?;
-                SessionContext::new_with_config_rt(config, runtime)
-            }
-        };
         super::functions::register(&ctx);
-        // A cluster is sent plain listing tables: the only kind its plan codec knows.
-        let portable = options.cluster.is_some();
-        register_warehouse(&ctx, &warehouse, portable)?;
-        for (name, path) in &options.tables {
-            register_file(&ctx, name, path, portable).await?;
+        let providers = backend.providers();
+        register_warehouse(&ctx, &warehouse, providers)?;
+        for (name, path) in &tables.extra {
+            register_file(&ctx, name, path, providers).await?;
         }
-        Ok(Self { ctx, warehouse, on_cluster: portable })
+        Ok(Self { ctx, warehouse, backend })
+    }
+
+    /// A session in this process with chiso's default settings over `warehouse` (the built-in
+    /// data when `None`).
+    pub async fn local(warehouse: Option<PathBuf>) -> Result<Self> {
+        let ctx = local_context(session_config()?, None)?;
+        Self::new(ctx, Arc::new(Local), &Tables { warehouse, extra: Vec::new() }).await
     }
 
     /// The DataFusion context, for callers that want the full API.
@@ -123,6 +107,17 @@ impl Engine {
             .unwrap_or_default();
         names.sort();
         names
+    }
+
+    /// Row count of `table`, read through SQL (Parquet statistics answer it without a scan).
+    pub async fn row_count(&self, table: &str) -> Result<i64> {
+        let result = self.query_one(&format!("SELECT count(*) FROM \"{table}\"")).await?;
+        let count = result
+            .batches
+            .first()
+            .and_then(|b| b.column(0).as_any().downcast_ref::<Int64Array>().map(|a| a.value(0)))
+            .unwrap_or(0);
+        Ok(count)
     }
 
     /// Run one or more `;`-separated statements, returning one result per statement.
@@ -171,8 +166,8 @@ impl Engine {
         let df = df.with_param_values(vec![ScalarValue::from(code)]).ok()?;
         let batches = df.collect().await.ok()?;
         let batch = batches.iter().find(|b| b.num_rows() > 0)?;
-        let unit = crate::data::text::strings(batch, "unit")?;
-        let name = crate::data::text::strings(batch, "name_en")?;
+        let unit = strings(batch, "unit")?;
+        let name = strings(batch, "name_en")?;
         Some((unit.value(0).to_string(), name.value(0).to_string()))
     }
 
@@ -196,12 +191,7 @@ impl Engine {
     async fn plan(&self, statement: Statement) -> Result<DataFrame> {
         let state = self.ctx.state();
         let plan = state.statement_to_plan(statement).await.map_err(|e| self.explain(e))?;
-        if self.on_cluster && matches!(plan, LogicalPlan::DescribeTable(_)) {
-            // DESCRIBE holds the schema it prints and reads no table, but Ballista's plan codec
-            // cannot send it: answer it here.
-            return SessionContext::new().execute_logical_plan(plan).await.map_err(|e| self.explain(e));
-        }
-        self.ctx.execute_logical_plan(plan).await.map_err(|e| self.explain(e))
+        self.backend.execute(&self.ctx, plan).await.map_err(|e| self.explain(e))
     }
 
     async fn statement(&self, statement: Statement) -> Result<QueryResult> {
@@ -222,50 +212,22 @@ impl Engine {
     fn explain(&self, e: DataFusionError) -> Error {
         let message = e.find_root().to_string();
         if let Some(missing) = missing_table(&message) {
-            let names = self.table_names();
-            let hint = closest(&missing, names.iter().map(|s| s.as_str()))
-                .map(|c| format!(" Did you mean {c}?"))
-                .unwrap_or_default();
-            let known = if names.is_empty() {
-                format!(" The warehouse {} holds no tables.", self.warehouse.display())
-            } else {
-                format!(" Tables: {}. (`chiso tables` lists them with row counts.)", names.join(", "))
+            return Error::NotFound {
+                kind: Thing::Table,
+                name: missing,
+                candidates: self.table_names(),
+                within: format!("the warehouse {}", self.warehouse.display()),
+                setting: None,
             };
-            return Error::Data(format!("{message}.{hint}{known}"));
         }
         if message.contains("Resources exhausted") {
-            return Error::Data(format!(
-                "{message}\nThe query needs more memory than --memory-limit allows: raise the limit, or leave it out."
-            ));
+            return Error::Memory(e);
         }
-        if self.on_cluster {
-            if let Some(hint) = cluster_hint(&message, &self.warehouse) {
-                return Error::Data(format!("{message}\n{hint}"));
-            }
+        if let Some(hint) = self.backend.hint(&message, &self.warehouse) {
+            return Error::Cluster { message: format!("{message}\n{hint}"), source: None };
         }
         Error::Query(e)
     }
-}
-
-#[cfg(feature = "cluster")]
-fn cluster_hint(message: &str, warehouse: &std::path::Path) -> Option<String> {
-    crate::cluster::client::hint(message, warehouse)
-}
-
-#[cfg(not(feature = "cluster"))]
-fn cluster_hint(_message: &str, _warehouse: &std::path::Path) -> Option<String> {
-    None
-}
-
-/// A context whose queries are planned by the Ballista scheduler at `url` and run on its executors.
-#[cfg(feature = "cluster")]
-async fn remote_context(url: &str, config: SessionConfig) -> Result<SessionContext> {
-    crate::cluster::client::context(url, config).await
-}
-
-#[cfg(not(feature = "cluster"))]
-async fn remote_context(url: &str, _config: SessionConfig) -> Result<SessionContext> {
-    Err(Error::cluster_not_built(&format!("--cluster {url}")))
 }
 
 async fn collect(df: DataFrame) -> datafusion::error::Result<QueryResult> {

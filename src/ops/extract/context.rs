@@ -1,0 +1,275 @@
+//! Where and when a figure is: the periods and places a sentence names (`tính đến ngày 15/4/2023`,
+//! `6 tháng đầu năm 2023`, `huyện Bến Lức`), and the report's own province and period.
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::{Datelike, NaiveDate};
+use regex::Regex;
+
+use crate::storage::reference::{fold, reference};
+
+/// A period named in the text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Period {
+    /// First day, `None` for a point in time (an as-of date).
+    pub start: Option<NaiveDate>,
+    /// Last day, or the as-of date.
+    pub end: NaiveDate,
+    /// Byte offset of the phrase in the sentence.
+    pub at: usize,
+}
+
+fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+fn month_end(y: i32, m: u32) -> Option<NaiveDate> {
+    let next = if m == 12 { date(y + 1, 1, 1) } else { date(y, m + 1, 1) };
+    next.and_then(|n| n.pred_opt())
+}
+
+struct Patterns {
+    asof: Regex,
+    day: Regex,
+    month_edge: Regex,
+    half: Regex,
+    quarter: Regex,
+    month: Regex,
+    ytd: Regex,
+    year: Regex,
+    any_year: Regex,
+    place: Regex,
+}
+
+fn patterns() -> &'static Patterns {
+    static CELL: OnceLock<Patterns> = OnceLock::new();
+    CELL.get_or_init(|| {
+        // The patterns are constants checked by the tests: they always compile.
+        let re = |p: &str| Regex::new(p).unwrap_or_else(|_| Regex::new("$^").unwrap());
+        Patterns {
+            asof: re(r"(?i)(?:tính\s+)?đến\s+(?:hết\s+)?ngày\s+(\d{1,2})[/.](\d{1,2})[/.](\d{4})"),
+            day: re(r"(?i)ngày\s+(\d{1,2})[/.](\d{1,2})(?:[/.](\d{4}))?"),
+            month_edge: re(r"(?i)đến\s+(đầu|cuối|hết)\s+tháng\s+(\d{1,2})[/.](\d{4})"),
+            half: re(r"(?i)(?:6|06|sáu)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
+            quarter: re(r"(?i)quý\s+(IV|I{1,3}|[1-4])\b(?:\s+(?:năm\s+)?(\d{4}))?"),
+            month: re(r"(?i)tháng\s+(\d{1,2})(?:(?:[/.]|\s+năm\s+)(\d{4}))?"),
+            ytd: re(r"(?i)từ\s+đầu\s+năm(?:\s+(\d{4}))?\s+đến\s+nay"),
+            year: re(r"(?i)năm\s+(\d{4})"),
+            any_year: re(r"(?i)(?:năm\s+|\d/)(\d{4})\b"),
+            place: re(
+                r"(?i)\b(huyện|quận|thị xã|thành phố|tp\.?|tỉnh)\s+(\p{Lu}\p{L}*(?:\s+\p{Lu}\p{L}*){0,3})",
+            ),
+        }
+    })
+}
+
+/// Periods a sentence names, each with where it stands. `year` fills in a missing year, and
+/// `today` ends a "so far" period. Comparison bases (`so với tháng 3/2023`) and deadlines
+/// (`trước ngày 30/4/2023`) are left out: they are not when the figure was measured.
+pub fn periods(text: &str, year: i32, today: NaiveDate) -> Vec<Period> {
+    let p = patterns();
+    let mut out: Vec<Period> = Vec::new();
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    let num = |m: Option<regex::Match>| m.and_then(|m| m.as_str().parse::<i32>().ok());
+    let mut add = |range: (usize, usize), period: Option<Period>, out: &mut Vec<Period>| {
+        let overlaps = taken.iter().any(|(a, b)| range.0 < *b && *a < range.1);
+        let before = fold(&text[..range.0]);
+        let excluded = ["so voi", "truoc", "han", "cham nhat"].iter().any(|w| before.trim_end().ends_with(w));
+        if !overlaps {
+            taken.push(range);
+            if let (Some(p), false) = (period, excluded) {
+                out.push(p);
+            }
+        }
+    };
+    for c in p.asof.captures_iter(text) {
+        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
+        let d = num(c.get(1))
+            .zip(num(c.get(2)))
+            .zip(num(c.get(3)))
+            .and_then(|((d, mo), y)| date(y, mo as u32, d as u32));
+        add(m, d.map(|end| Period { start: None, end, at: m.0 }), &mut out);
+    }
+    for c in p.month_edge.captures_iter(text) {
+        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
+        let (mo, y) = (num(c.get(2)).unwrap_or(1) as u32, num(c.get(3)).unwrap_or(year));
+        let end = if c.get(1).is_some_and(|e| fold(e.as_str()) == "dau") {
+            date(y, mo, 1)
+        } else {
+            month_end(y, mo)
+        };
+        add(m, end.map(|end| Period { start: None, end, at: m.0 }), &mut out);
+    }
+    for c in p.ytd.captures_iter(text) {
+        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
+        let y = num(c.get(1)).unwrap_or(year);
+        add(m, date(y, 1, 1).map(|s| Period { start: Some(s), end: today, at: m.0 }), &mut out);
+    }
+    for c in p.half.captures_iter(text) {
+        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
+        let y = num(c.get(2)).unwrap_or(year);
+        let first = c.get(1).is_some_and(|h| fold(h.as_str()) == "dau");
+        let (s, e) = if first { (date(y, 1, 1), date(y, 6, 30)) } else { (date(y, 7, 1), date(y, 12, 31)) };
+        add(m, s.zip(e).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 }), &mut out);
+    }
+    for c in p.quarter.captures_iter(text) {
+        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
+        let q = match c.get(1).map(|q| q.as_str().to_ascii_uppercase()).as_deref() {
+            Some("I") | Some("1") => 1,
+            Some("II") | Some("2") => 2,
+            Some("III") | Some("3") => 3,
+            _ => 4,
+        };
+        let y = num(c.get(2)).unwrap_or(year);
+        let s = date(y, (q - 1) * 3 + 1, 1);
+        add(m, s.zip(month_end(y, q * 3)).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 }), &mut out);
+    }
+    for c in p.day.captures_iter(text) {
+        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
+        let y = num(c.get(3)).unwrap_or(year);
+        let d = num(c.get(1)).zip(num(c.get(2))).and_then(|(d, mo)| date(y, mo as u32, d as u32));
+        add(m, d.map(|end| Period { start: None, end, at: m.0 }), &mut out);
+    }
+    for c in p.month.captures_iter(text) {
+        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
+        let mo = num(c.get(1)).unwrap_or(0) as u32;
+        let y = num(c.get(2)).unwrap_or(year);
+        let s = date(y, mo, 1);
+        add(m, s.zip(month_end(y, mo)).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 }), &mut out);
+    }
+    for c in p.year.captures_iter(text) {
+        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
+        let y = num(c.get(1)).unwrap_or(year);
+        add(
+            m,
+            date(y, 1, 1).zip(date(y, 12, 31)).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 }),
+            &mut out,
+        );
+    }
+    out.sort_by_key(|p| p.at);
+    out
+}
+
+/// A place named in the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// Province code.
+    pub province: String,
+    /// District code, for a district.
+    pub district: Option<String>,
+    /// Byte offset in the text.
+    pub at: usize,
+}
+
+fn districts_by_name() -> &'static HashMap<String, Vec<(String, String)>> {
+    static CELL: OnceLock<HashMap<String, Vec<(String, String)>>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for d in &reference().districts {
+            map.entry(fold(&d.name)).or_default().push((d.code.clone(), d.province_code.clone()));
+        }
+        map
+    })
+}
+
+/// Places a text names: `huyện X`, `thị xã X`, `thành phố X`, `tỉnh X`, and province names alone.
+/// A district name shared by several provinces resolves to the one in `province` when given.
+pub fn places(text: &str, province: Option<&str>) -> Vec<Place> {
+    let mut out = Vec::new();
+    for c in patterns().place.captures_iter(text) {
+        let (Some(kind), Some(name)) = (c.get(1), c.get(2)) else { continue };
+        let kind = fold(kind.as_str());
+        let words: Vec<&str> = name.as_str().split_whitespace().collect();
+        // The longest run of capitalised words that names a unit: `Bến Lức thực` → `Bến Lức`.
+        for n in (1..=words.len()).rev() {
+            let candidate = fold(&words[..n].join(" "));
+            if kind != "tinh" {
+                if let Some(found) = districts_by_name().get(&candidate) {
+                    let pick = found
+                        .iter()
+                        .find(|(_, p)| Some(p.as_str()) == province)
+                        .or(if found.len() == 1 { found.first() } else { None });
+                    if let Some((d, p)) = pick {
+                        out.push(Place {
+                            province: p.clone(),
+                            district: Some(d.clone()),
+                            at: c.get(0).map(|m| m.start()).unwrap_or(0),
+                        });
+                        break;
+                    }
+                }
+            }
+            if kind == "tinh" || kind == "thanh pho" {
+                if let Some(code) = reference().province_code(&candidate) {
+                    out.push(Place {
+                        province: code,
+                        district: None,
+                        at: c.get(0).map(|m| m.start()).unwrap_or(0),
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    // Province names standing alone (`Hưng Yên là 1 trong 3 tỉnh`).
+    let folded_words: Vec<(usize, String)> =
+        super::text::words(text).into_iter().map(|w| (w.start, w.folded)).collect();
+    for (name, code) in reference().province_names() {
+        let parts: Vec<&str> = name.split(' ').collect();
+        for k in 0..folded_words.len() {
+            let hit =
+                parts.iter().enumerate().all(|(j, p)| folded_words.get(k + j).is_some_and(|(_, w)| w == p));
+            if hit
+                && !out.iter().any(|pl: &Place| pl.at <= folded_words[k].0 && folded_words[k].0 < pl.at + 40)
+            {
+                out.push(Place { province: code.clone(), district: None, at: folded_words[k].0 });
+            }
+        }
+    }
+    out.sort_by_key(|p| p.at);
+    out
+}
+
+/// The province a report is about: the one it names most, else the province of the districts it names.
+pub fn report_province(text: &str) -> Option<String> {
+    let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
+    for place in places(text, None) {
+        let entry = counts.entry(place.province).or_default();
+        if place.district.is_some() {
+            entry.1 += 1
+        } else {
+            entry.0 += 1
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(code, (named, via))| (*named, *via, std::cmp::Reverse(code.clone())))
+        .map(|(c, _)| c)
+}
+
+/// The report's own period and the day it speaks from: the first half-year, quarter or month it
+/// names, else the year it names most; and the latest date it names (else that period's end).
+pub fn report_period(text: &str) -> Option<(Period, NaiveDate)> {
+    let years: Vec<i32> = patterns()
+        .any_year
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).and_then(|y| y.as_str().parse().ok()))
+        .filter(|y| (2015..=2035).contains(y))
+        .collect();
+    let mut year_counts: HashMap<i32, usize> = HashMap::new();
+    for y in &years {
+        *year_counts.entry(*y).or_default() += 1;
+    }
+    let year = year_counts.into_iter().max_by_key(|(y, n)| (*n, *y)).map(|(y, _)| y)?;
+    let far = date(year, 12, 31)?;
+    let all = periods(text, year, far);
+    let latest_point = all.iter().filter(|p| p.start.is_none()).map(|p| p.end).max();
+    let named_span = all.iter().find(|p| p.start.is_some() && p.end != far).copied();
+    let span = named_span.unwrap_or(Period { start: date(year, 1, 1), end: far, at: 0 });
+    // A report that names no shorter period speaks from its latest date within its year.
+    let today = match (named_span, latest_point) {
+        (None, Some(d)) if d.year_ce().1 as i32 == year => d,
+        _ => span.end,
+    };
+    Some((span, today))
+}

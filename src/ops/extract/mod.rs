@@ -1,0 +1,206 @@
+//! `extract`: candidate observations from a Vietnamese report, for a person to review and then
+//! ingest. Built from the language (number forms, qualifier words, period and place phrases, the
+//! catalog's vocabulary), not from particular reports: see [`figures`], [`context`], [`classify`].
+pub mod classify;
+pub mod context;
+pub mod eval;
+pub mod figures;
+pub mod text;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use self::classify::{classify, indicator};
+use self::context::{periods, places, report_period, report_province, Period};
+use self::figures::figures;
+use self::text::{sentences, words};
+use crate::engine::QueryResult;
+use crate::storage::schema::schema;
+
+/// One candidate observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// `<source_id>-xNNN`.
+    pub obs_id: String,
+    /// Indicator code, `None` when no catalog entry fits.
+    pub indicator: Option<String>,
+    /// `province` or `district`.
+    pub geo_level: &'static str,
+    /// Province code, when known.
+    pub province_code: Option<String>,
+    /// District code, for district figures.
+    pub district_code: Option<String>,
+    /// First day covered (`None` for a stock).
+    pub period_start: Option<NaiveDate>,
+    /// As-of date.
+    pub period_end: Option<NaiveDate>,
+    /// The figure.
+    pub value: f64,
+    /// `x` of `x/y`.
+    pub numerator: Option<f64>,
+    /// `y` of `x/y`.
+    pub denominator: Option<f64>,
+    /// A stated target.
+    pub target: Option<f64>,
+    /// `exact`, `approx`, `lower_bound`, `upper_bound`.
+    pub qualifier: &'static str,
+    /// Source id.
+    pub source_id: String,
+    /// The clause that states the figure, verbatim.
+    pub quote: String,
+    /// How sure the indicator is, 0..1.
+    pub confidence: f64,
+    /// Byte offset of the figure in the report.
+    pub start_byte: usize,
+    /// Byte offset just past the figure.
+    pub end_byte: usize,
+}
+
+/// What the extractor is told about a report.
+#[derive(Debug, Clone, Default)]
+pub struct ReportHints {
+    /// Source id for the rows.
+    pub source_id: String,
+    /// The report's province, when the text does not make it clear.
+    pub province: Option<String>,
+}
+
+/// The clause around a figure, at most `max` bytes, cut at word boundaries: verbatim report text.
+fn quote_around(sentence: &str, start: usize, end: usize, max: usize) -> &str {
+    let clause_start = sentence[..start].rfind([';', '(', ':']).map(|i| i + 1).unwrap_or(0);
+    let clause_end = sentence[end..].find([';', ')']).map(|i| end + i).unwrap_or(sentence.len());
+    let (mut a, mut b) = (clause_start, clause_end);
+    while b - a > max {
+        // Trim the side farther from the figure, a word at a time.
+        if start - a > b - end {
+            a = sentence[a..start].find(' ').map(|i| a + i + 1).unwrap_or(start);
+        } else {
+            b = sentence[end..b].rfind(' ').map(|i| end + i).unwrap_or(end);
+        }
+    }
+    sentence[a..b].trim_matches(|c: char| c.is_whitespace() || c == ',')
+}
+
+/// Candidate observations in `text`.
+pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
+    let province = hints.province.clone().or_else(|| report_province(text));
+    let (report, today) = report_period(text).unwrap_or((
+        Period { start: None, end: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default(), at: 0 },
+        NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default(),
+    ));
+    let year = chrono::Datelike::year(&report.end);
+    let mut out: Vec<Candidate> = Vec::new();
+    for sentence in sentences(text) {
+        let ws = words(sentence.text);
+        let found = figures(sentence.text, &ws, sentence.line_words);
+        if found.is_empty() {
+            continue;
+        }
+        let when = periods(sentence.text, year, today);
+        let wheres = places(sentence.text, province.as_deref());
+        let mut previous: Option<String> = None;
+        for f in &found {
+            let (mut code, confidence) = classify(sentence.text, &ws, &found, f);
+            // A change takes the indicator of the level it changes, where the catalog has one.
+            // When the catalog has no change indicator for that level, the reviewer decides.
+            if let (true, Some(level)) = (f.change, previous.as_ref()) {
+                code = indicator(&format!("{level}_change")).map(|i| i.code.as_str());
+            }
+            previous = code.map(str::to_string).filter(|_| !f.change);
+            let near = |at: usize| (at as i64 - f.start as i64).unsigned_abs();
+            let period = when.iter().min_by_key(|p| near(p.at)).copied().unwrap_or(report);
+            let place = wheres.iter().filter(|p| p.district.is_some()).min_by_key(|p| near(p.at));
+            let stock = code.and_then(indicator).is_some_and(|i| i.kind == "stock");
+            let start = sentence.start;
+            out.push(Candidate {
+                obs_id: String::new(),
+                indicator: code.map(str::to_string),
+                geo_level: if place.is_some() { "district" } else { "province" },
+                province_code: place.map(|p| p.province.clone()).or_else(|| province.clone()),
+                district_code: place.and_then(|p| p.district.clone()),
+                period_start: if stock { None } else { period.start },
+                period_end: Some(period.end),
+                value: f.value,
+                numerator: f.numerator,
+                denominator: f.denominator,
+                target: f.target,
+                qualifier: f.qualifier,
+                source_id: hints.source_id.clone(),
+                quote: quote_around(sentence.text, f.start, f.end, 200).to_string(),
+                confidence,
+                start_byte: start + f.start,
+                end_byte: start + f.end,
+            });
+        }
+    }
+    // A headline repeated in the body states the same figure twice: keep the first.
+    let mut kept: Vec<Candidate> = Vec::new();
+    for c in out {
+        let same = |k: &Candidate| {
+            k.value == c.value
+                && k.indicator == c.indicator
+                && k.period_end == c.period_end
+                && k.district_code == c.district_code
+                && k.quote.len() > 40
+                && c.quote.contains(&k.quote)
+                && c.start_byte.abs_diff(k.start_byte) > c.quote.len()
+        };
+        if !kept.iter().any(same) {
+            kept.push(c);
+        }
+    }
+    for (n, c) in kept.iter_mut().enumerate() {
+        c.obs_id = format!("{}-x{:03}", hints.source_id, n + 1);
+    }
+    kept
+}
+
+/// The columns of extract's output: the `observations` columns, then confidence and byte range.
+pub fn output_schema() -> SchemaRef {
+    let mut fields: Vec<Field> =
+        schema("observations").fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
+    fields.push(Field::new("confidence", DataType::Float64, false));
+    fields.push(Field::new("start_byte", DataType::Int64, false));
+    fields.push(Field::new("end_byte", DataType::Int64, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// Candidates as a result table, for the usual output formats.
+pub fn to_result(candidates: &[Candidate]) -> Result<QueryResult, datafusion::arrow::error::ArrowError> {
+    let schema = output_schema();
+    let text = |f: &dyn Fn(&Candidate) -> Option<String>| -> ArrayRef {
+        Arc::new(candidates.iter().map(f).collect::<StringArray>())
+    };
+    let float = |f: &dyn Fn(&Candidate) -> Option<f64>| -> ArrayRef {
+        Arc::new(candidates.iter().map(f).collect::<Float64Array>())
+    };
+    let day = |f: &dyn Fn(&Candidate) -> Option<NaiveDate>| -> ArrayRef {
+        Arc::new(candidates.iter().map(|c| f(c).map(Date32Type::from_naive_date)).collect::<Date32Array>())
+    };
+    let columns: Vec<ArrayRef> = vec![
+        text(&|c| Some(c.obs_id.clone())),
+        text(&|c| c.indicator.clone()),
+        text(&|c| Some(c.geo_level.to_string())),
+        text(&|c| c.province_code.clone()),
+        text(&|c| c.district_code.clone()),
+        text(&|_| None),
+        day(&|c| c.period_start),
+        day(&|c| c.period_end),
+        float(&|c| Some(c.value)),
+        float(&|c| c.numerator),
+        float(&|c| c.denominator),
+        float(&|c| c.target),
+        text(&|c| Some(c.qualifier.to_string())),
+        text(&|c| Some(c.source_id.clone())),
+        text(&|c| Some(c.quote.clone())),
+        float(&|c| Some(c.confidence)),
+        Arc::new(candidates.iter().map(|c| c.start_byte as i64).collect::<Int64Array>()),
+        Arc::new(candidates.iter().map(|c| c.end_byte as i64).collect::<Int64Array>()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    Ok(QueryResult { schema, batches: vec![batch] })
+}

@@ -1,0 +1,255 @@
+//! `validate`: checks over the tables of a session (the warnings are the saved query `data_quality`). Broken data is an error; a source that
+//! disagrees with itself (a stated rate that is not its numerator over its denominator, parts
+//! that do not add up to their total) is a warning: it is kept as reported and flagged.
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use datafusion::arrow::array::{Array, AsArray, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::Float64Type;
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::engine::saved::{find, load_all};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::numbers::numbers_in;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The source disagrees with itself; the data keeps what it says.
+    Warning,
+    /// The data is broken and must be fixed.
+    Error,
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Warning or error.
+    pub severity: Severity,
+    /// Short name of the check that found it.
+    pub check: String,
+    /// The observation it concerns, if any.
+    pub obs_id: Option<String>,
+    /// What is wrong, with the figures involved.
+    pub message: String,
+}
+
+impl Finding {
+    /// The column a finding is about, for `file:line: column: reason` messages.
+    pub fn column(&self) -> &str {
+        match self.check.as_str() {
+            "required" | "duplicate_id" => "obs_id",
+            "indicator_key" => "indicator",
+            "source_key" => "source_id",
+            "province_key" => "province_code",
+            "district_key" => "district_code",
+            "commune_key" => "commune_code",
+            "period" => "period_start",
+            "numerator" => "numerator",
+            "range" | "rate" | "parts_sum" => "value",
+            "quote_number" | "quote_source" => "quote",
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(f, "{level} [{}]", self.check)?;
+        if let Some(id) = &self.obs_id {
+            write!(f, " {id}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// SQL checks: each query returns (obs_id, message) rows, one per problem.
+const SQL_CHECKS: &[(&str, Severity, &str)] = &[
+    ("required", Severity::Error, "SELECT coalesce(o.obs_id, '(no obs_id)'), 'obs_id and quote are required' FROM observations o \
+        LEFT JOIN sources s ON o.source_id = s.source_id \
+        WHERE (o.obs_id IS NULL OR o.quote IS NULL OR trim(o.quote) = '') AND coalesce(s.publisher, '') NOT LIKE 'chiso generate%'"),
+    ("duplicate_id", Severity::Error, "SELECT obs_id, 'obs_id used ' || CAST(count(*) AS VARCHAR) || ' times' FROM observations WHERE obs_id IS NOT NULL GROUP BY obs_id HAVING count(*) > 1"),
+    ("indicator_key", Severity::Error, "SELECT o.obs_id, 'unknown indicator ' || o.indicator FROM observations o LEFT JOIN indicators i ON o.indicator = i.code WHERE i.code IS NULL"),
+    ("source_key", Severity::Error, "SELECT o.obs_id, 'unknown source ' || o.source_id FROM observations o LEFT JOIN sources s ON o.source_id = s.source_id WHERE s.source_id IS NULL"),
+    ("province_key", Severity::Error, "SELECT o.obs_id, 'unknown province code ' || o.province_code FROM observations o LEFT JOIN provinces p ON o.province_code = p.code WHERE o.province_code IS NOT NULL AND p.code IS NULL"),
+    ("district_key", Severity::Error, "SELECT o.obs_id, 'district ' || o.district_code || ' is not a district of province ' || coalesce(o.province_code, '(none)') FROM observations o LEFT JOIN districts d ON o.district_code = d.code AND o.province_code = d.province_code WHERE o.district_code IS NOT NULL AND d.code IS NULL"),
+    ("commune_key", Severity::Error, "SELECT o.obs_id, 'commune ' || o.commune_code || ' is not a commune of district ' || coalesce(o.district_code, '(none)') FROM observations o LEFT JOIN communes c ON o.commune_code = c.code AND o.district_code = c.district_code WHERE o.commune_code IS NOT NULL AND c.code IS NULL"),
+    ("geo_level", Severity::Error, "SELECT obs_id, 'geo_level ' || geo_level || ' does not match the codes given' FROM observations WHERE NOT CASE geo_level \
+        WHEN 'national' THEN province_code IS NULL AND district_code IS NULL AND commune_code IS NULL \
+        WHEN 'province' THEN province_code IS NOT NULL AND district_code IS NULL AND commune_code IS NULL \
+        WHEN 'district' THEN district_code IS NOT NULL AND commune_code IS NULL \
+        WHEN 'commune' THEN commune_code IS NOT NULL ELSE false END"),
+    ("qualifier", Severity::Error, "SELECT obs_id, 'qualifier must be exact, approx, lower_bound or upper_bound, not ' || qualifier FROM observations WHERE qualifier NOT IN ('exact', 'approx', 'lower_bound', 'upper_bound')"),
+    ("period", Severity::Error, "SELECT obs_id, 'period_start ' || CAST(period_start AS VARCHAR) || ' is after period_end ' || CAST(period_end AS VARCHAR) FROM observations WHERE period_start > period_end"),
+    ("numerator", Severity::Error, "SELECT obs_id, 'numerator ' || CAST(numerator AS VARCHAR) || ' exceeds denominator ' || CAST(denominator AS VARCHAR) FROM observations WHERE numerator > denominator"),
+    ("range", Severity::Error, "SELECT o.obs_id, 'value ' || CAST(o.value AS VARCHAR) || ' is out of range for ' || i.kind || ' indicator ' || i.code || ' (' || i.unit || ')' FROM observations o JOIN indicators i ON o.indicator = i.code \
+        WHERE (o.value < 0 AND i.kind <> 'change') OR (i.unit = 'percent' AND i.kind = 'ratio' AND o.value > 100)"),
+];
+
+/// A batch's columns as text, cast once per batch rather than once per cell.
+struct Text(Vec<StringArray>);
+
+impl Text {
+    fn of(batch: &RecordBatch) -> Result<Self> {
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| Ok(cast(c, &DataType::Utf8)?.as_string::<i32>().clone()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self(columns))
+    }
+
+    fn at(&self, col: usize, row: usize) -> Option<String> {
+        let column = self.0.get(col)?;
+        (!column.is_null(row)).then(|| column.value(row).to_string())
+    }
+}
+
+fn float_at(batch: &RecordBatch, col: usize, row: usize) -> Option<f64> {
+    let array = batch.column(col).as_primitive_opt::<Float64Type>()?;
+    (!array.is_null(row)).then(|| array.value(row))
+}
+
+/// Collapse runs of white space, so a quote matches its report across line breaks and double spaces.
+fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Run every check on the session's tables. With `sources`, a directory holding the report texts
+/// named in `sources.seed_file`, each quote must also occur in its report.
+pub async fn validate(engine: &Engine, sources: Option<&Path>) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    for (check, severity, sql) in SQL_CHECKS {
+        let results = engine
+            .sql(sql)
+            .await
+            .map_err(|e| e.context(format!("validation check {check} could not run")))?;
+        for result in results {
+            for batch in &result.batches {
+                let t = Text::of(batch)?;
+                for row in 0..batch.num_rows() {
+                    findings.push(Finding {
+                        severity: *severity,
+                        check: check.to_string(),
+                        obs_id: t.at(0, row),
+                        message: t.at(1, row).unwrap_or_default(),
+                    });
+                }
+            }
+        }
+    }
+    disagreements(engine, &mut findings).await?;
+    quote_checks(engine, sources, &mut findings).await?;
+    findings.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then(a.obs_id.cmp(&b.obs_id)).then(a.check.cmp(&b.check))
+    });
+    Ok(findings)
+}
+
+/// Source disagreements are the saved query `data_quality`: the same SQL an analyst runs.
+async fn disagreements(engine: &Engine, findings: &mut Vec<Finding>) -> Result<()> {
+    let all = load_all(None)?;
+    let query = find(&all, "data_quality")?;
+    let result = engine
+        .run_saved(query, &[])
+        .await
+        .map_err(|e| e.context("validation check data_quality could not run"))?;
+    let column = |name: &str| {
+        result
+            .schema
+            .index_of(name)
+            .map_err(|e| Error::Internal(format!("the saved query data_quality: {e}")))
+    };
+    let (check, id, message, quote) =
+        (column("check")?, column("obs_id")?, column("message")?, column("quote")?);
+    for batch in &result.batches {
+        let t = Text::of(batch)?;
+        for row in 0..batch.num_rows() {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                check: t.at(check, row).unwrap_or_default(),
+                obs_id: t.at(id, row),
+                message: format!(
+                    "{}; quote: {}",
+                    t.at(message, row).unwrap_or_default(),
+                    t.at(quote, row).unwrap_or_default()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn quote_checks(engine: &Engine, sources: Option<&Path>, findings: &mut Vec<Finding>) -> Result<()> {
+    let mut texts: HashMap<String, String> = HashMap::new();
+    if let Some(dir) = sources {
+        for result in
+            engine.sql("SELECT source_id, seed_file FROM sources WHERE seed_file IS NOT NULL").await?
+        {
+            for batch in &result.batches {
+                let t = Text::of(batch)?;
+                for row in 0..batch.num_rows() {
+                    let (Some(id), Some(file)) = (t.at(0, row), t.at(1, row)) else {
+                        continue;
+                    };
+                    let path = dir.join(&file);
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        Error::io(&path, "read", e).context(format!("cannot check the quotes of source {id}"))
+                    })?;
+                    texts.insert(id, squash(&text));
+                }
+            }
+        }
+    }
+    let sql = "SELECT obs_id, quote, source_id, value, numerator, denominator FROM observations WHERE quote IS NOT NULL";
+    for result in engine.sql(sql).await? {
+        for batch in &result.batches {
+            let t = Text::of(batch)?;
+            for row in 0..batch.num_rows() {
+                let id = t.at(0, row);
+                let quote = t.at(1, row).unwrap_or_default();
+                let source = t.at(2, row).unwrap_or_default();
+                let written = numbers_in(&quote);
+                // The sign of a change is in the words (`giảm 11 bậc`), not the digits.
+                let present = |v: f64| written.iter().any(|w| (w - v.abs()).abs() <= 1e-9 * v.abs().max(1.0));
+                // A target is often implied (`vượt mục tiêu 16,79%`) rather than written: only the
+                // figures themselves must be in the quote.
+                for (name, col) in [("value", 3), ("numerator", 4), ("denominator", 5)] {
+                    if let Some(v) = float_at(batch, col, row).filter(|v| !present(*v)) {
+                        findings.push(Finding {
+                            severity: Severity::Error,
+                            check: "quote_number".into(),
+                            obs_id: id.clone(),
+                            message: format!("the quote does not write the {name} {v}: {quote:?}"),
+                        });
+                    }
+                }
+                if sources.is_some() {
+                    let found = texts.get(&source).map(|t| t.contains(&squash(&quote)));
+                    let problem = match found {
+                        Some(true) => None,
+                        Some(false) => Some(format!("quote not found in the report of {source}: {quote:?}")),
+                        None => Some(format!("source {source} names no report file to check the quote in")),
+                    };
+                    if let Some(message) = problem {
+                        findings.push(Finding {
+                            severity: Severity::Error,
+                            check: "quote_source".into(),
+                            obs_id: id.clone(),
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Warehouses on disk: the default one (the embedded datasets, built to Parquet on first use and
+//! cached), and what a warehouse directory holds: its tables, found by listing it.
+use std::path::{Path, PathBuf};
+
+use super::build::build_warehouse;
+use super::datasets::{Datasets, FINGERPRINT};
+use super::files::IfExists;
+use super::manifest::MANIFEST;
+use crate::error::{Error, Result};
+
+/// The cache directory chiso keeps its default warehouse (and shell history) in:
+/// `$CHISO_CACHE_DIR`, else `$XDG_CACHE_HOME/chiso`, else `~/.cache/chiso`, else the temp directory.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CHISO_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("chiso");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(home).join(".cache").join("chiso");
+    }
+    std::env::temp_dir().join("chiso")
+}
+
+/// The default warehouse: the embedded curated datasets, built to Parquet once per version of
+/// the data and kept in the cache directory. Returns its path, building it first if needed.
+pub async fn default_warehouse() -> Result<PathBuf> {
+    let dir = cache_dir().join(format!("warehouse-{FINGERPRINT}"));
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    // Another chiso process may build it at the same moment: theirs is as good as ours.
+    match build_warehouse(&Datasets::Embedded, &dir, IfExists::Keep).await {
+        Ok(_) => Ok(dir),
+        Err(_) if dir.is_dir() => Ok(dir),
+        Err(e) => Err(Error::DefaultWarehouse { dir, source: Box::new(e) }),
+    }
+}
+
+/// A table found in a warehouse directory.
+#[derive(Debug, Clone)]
+pub struct FoundTable {
+    /// Table name (file stem or directory name).
+    pub name: String,
+    /// The Parquet file, or the directory of Parquet files.
+    pub path: PathBuf,
+}
+
+/// The tables of warehouse `dir`: each `NAME.parquet` file, and each `NAME/` directory holding
+/// Parquet files or `key=value` partition directories.
+/// Hidden entries (names starting with `.` or `_`) are skipped: they are temporary or internal.
+pub fn scan_warehouse(dir: &Path) -> Result<Vec<FoundTable>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|source| Error::NoWarehouse { path: dir.to_path_buf(), source: Some(source) })?;
+    let mut tables = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, "read", e))?.path();
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if file_name.starts_with('.') || file_name.starts_with('_') {
+            continue;
+        }
+        if path.is_dir() {
+            if holds_parquet(&path) {
+                tables.push(FoundTable { name: file_name.to_string(), path });
+            }
+        } else if let Some(stem) = file_name.strip_suffix(".parquet") {
+            tables.push(FoundTable { name: stem.to_string(), path });
+        }
+    }
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(tables)
+}
+
+/// True when directory `dir` holds Parquet files or hive-style `key=value` partitions.
+fn holds_parquet(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            return false;
+        }
+        name == MANIFEST || name.ends_with(".parquet") || (name.contains('=') && e.path().is_dir())
+    })
+}
+
+/// True when `dir` holds nothing but tables (Parquet files, or directories with a manifest), so
+/// replacing it loses nothing else.
+pub fn is_warehouse(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().all(|e| {
+        let path = e.path();
+        path.extension().is_some_and(|x| x == "parquet") || path.join(MANIFEST).is_file()
+    })
+}
+
+/// A warehouse built from curated CSV in a temporary directory, removed when dropped: what
+/// checks of a `datasets/` directory run on.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    /// Build `datasets` into a new temporary warehouse.
+    pub async fn build(datasets: &Datasets) -> Result<Self> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), "write to", e))?;
+        build_warehouse(datasets, &dir.path().join("warehouse"), IfExists::Replace).await?;
+        Ok(Self { dir })
+    }
+
+    /// The warehouse directory.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("warehouse")
+    }
+}
