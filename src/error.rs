@@ -78,6 +78,13 @@ pub enum Error {
         /// Why it cannot be used.
         problem: String,
     },
+    /// SQL text with no statement, or with several where one is needed (exit code 2).
+    Statements {
+        /// The text's name (`the SQL`, a saved query's name).
+        what: String,
+        /// How many statements it holds.
+        found: usize,
+    },
     /// A name that is not among the things of its kind (exit code 1 for tables, 2 otherwise).
     NotFound {
         /// What kind of thing was looked up.
@@ -184,7 +191,11 @@ impl Error {
     /// The process exit code this error should end with.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::Setting { .. } | Error::Exists { .. } | Error::NotBuilt { .. } => 2,
+            Error::Usage(_)
+            | Error::Setting { .. }
+            | Error::Statements { .. }
+            | Error::Exists { .. }
+            | Error::NotBuilt { .. } => 2,
             Error::NotFound { kind, .. } => {
                 if *kind == Thing::Table {
                     1
@@ -261,6 +272,10 @@ impl fmt::Display for Error {
             Error::Usage(msg) => f.write_str(msg),
             Error::Internal(msg) => {
                 write!(f, "internal error: {msg}. This is a bug in chiso: please report it with the command that caused it")
+            }
+            Error::Statements { found: 0, .. } => f.write_str("no SQL statement given"),
+            Error::Statements { what, found, .. } => {
+                write!(f, "{what} must hold exactly one statement, it has {found}")
             }
             Error::Setting { name, value: Some(value), problem } => write!(f, "{name} {value}: {problem}"),
             Error::Setting { name, value: None, problem } => write!(f, "{name} {problem}"),

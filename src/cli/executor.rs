@@ -57,5 +57,5 @@ pub async fn run(args: &ExecutorArgs, memory_limit: Option<usize>) -> Result<()>
 /// Without the `cluster` feature there is no executor to run.
 #[cfg(not(feature = "cluster"))]
 pub async fn run(_args: &ExecutorArgs, _memory_limit: Option<usize>) -> Result<()> {
-    Err(crate::Error::NotBuilt { what: "chiso executor".into(), feature: "cluster" })
+    Err(crate::error::Error::NotBuilt { what: "chiso executor".into(), feature: "cluster" })
 }

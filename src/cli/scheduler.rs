@@ -32,5 +32,5 @@ pub async fn run(args: &SchedulerArgs) -> Result<()> {
 /// Without the `cluster` feature there is no scheduler to run.
 #[cfg(not(feature = "cluster"))]
 pub async fn run(_args: &SchedulerArgs) -> Result<()> {
-    Err(crate::Error::NotBuilt { what: "chiso scheduler".into(), feature: "cluster" })
+    Err(crate::error::Error::NotBuilt { what: "chiso scheduler".into(), feature: "cluster" })
 }

@@ -124,7 +124,7 @@ impl Engine {
     pub async fn sql(&self, text: &str) -> Result<Vec<QueryResult>> {
         let statements = DFParser::parse_sql(text).map_err(|e| self.explain(e))?;
         if statements.is_empty() {
-            return Err(Error::Usage("no SQL statement given".into()));
+            return Err(Error::Statements { what: "the SQL".into(), found: 0 });
         }
         let mut results = Vec::new();
         for statement in statements {
@@ -179,13 +179,12 @@ impl Engine {
 
     fn one_statement(&self, sql: &str, what: &str) -> Result<Statement> {
         let mut statements = DFParser::parse_sql(sql).map_err(|e| self.explain(e))?;
-        if statements.len() != 1 {
-            return Err(Error::Usage(format!(
-                "{what} must hold exactly one statement, it has {}",
-                statements.len()
-            )));
+        match (statements.pop_front(), statements.len()) {
+            (Some(statement), 0) => Ok(statement),
+            (first, rest) => {
+                Err(Error::Statements { what: what.to_string(), found: rest + usize::from(first.is_some()) })
+            }
         }
-        statements.pop_front().ok_or_else(|| Error::Usage("no SQL statement given".into()))
     }
 
     async fn plan(&self, statement: Statement) -> Result<DataFrame> {
