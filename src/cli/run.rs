@@ -5,7 +5,7 @@ use clap::{ArgAction, Args, CommandFactory};
 
 use super::print::print_results;
 use super::{usage, Cli, OutputArgs};
-use crate::engine::saved::{find, load_all};
+use crate::engine::saved::{find, load_all, SavedQuery};
 use crate::error::Result;
 
 /// Arguments of `chiso run`.
@@ -42,10 +42,28 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<()> {
     };
     let query = find(&all, name)?;
     if args.help {
-        print!("{}", query.help());
+        print!("{}", help(query));
         return Ok(());
     }
     let engine = cli.engine().await?;
     let result = engine.run_saved(query, &args.params).await?;
     print_results(&args.out, &[result])
+}
+
+/// A saved query's header as the text of `chiso run NAME --help`.
+fn help(query: &SavedQuery) -> String {
+    let mut out = format!("{}\n\n{}\n", query.name, query.description);
+    if query.params.is_empty() {
+        out.push_str("\nParameters: none\n");
+    } else {
+        out.push_str("\nParameters (--param NAME=VALUE):\n");
+        for p in &query.params {
+            let default = match &p.default {
+                Some(d) => format!("default {d}"),
+                None => "required".to_string(),
+            };
+            out.push_str(&format!("  {:<16} {:<6} {:<28} {}\n", p.name, p.ty, default, p.help));
+        }
+    }
+    out
 }

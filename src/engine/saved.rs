@@ -177,24 +177,6 @@ impl SavedQuery {
             .map(|(_, v)| v.clone())
             .or_else(|| declared.default.clone())
     }
-
-    /// The header as help text for `chiso run NAME --help`.
-    pub fn help(&self) -> String {
-        let mut out = format!("{}\n\n{}\n", self.name, self.description);
-        if self.params.is_empty() {
-            out.push_str("\nParameters: none\n");
-        } else {
-            out.push_str("\nParameters (--param NAME=VALUE):\n");
-            for p in &self.params {
-                let default = match &p.default {
-                    Some(d) => format!("default {d}"),
-                    None => "required".to_string(),
-                };
-                out.push_str(&format!("  {:<16} {:<6} {:<28} {}\n", p.name, p.ty, default, p.help));
-            }
-        }
-        out
-    }
 }
 
 fn parse_param(query: &str, decl: &str) -> Result<Param> {

@@ -483,3 +483,64 @@ pub fn load(path: &Path, into: Option<&str>, problems: &mut Vec<Problem>) -> Opt
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(column: &str, ty: DataType, raw: &str) -> Result<Option<String>, String> {
+        check_cell("observations", column, &ty, raw)
+    }
+
+    #[test]
+    fn cells_are_checked_against_their_type() {
+        assert_eq!(cell("value", DataType::Float64, " 1494541 "), Ok(Some("1494541".into())));
+        assert_eq!(cell("value", DataType::Float64, ""), Ok(None));
+        let e = cell("value", DataType::Float64, "1.494.541").unwrap_err();
+        assert!(e.contains("write the number plainly: 1494541"), "{e}");
+        assert!(cell("value", DataType::Float64, "NaN").unwrap_err().contains("is not a number"));
+        assert_eq!(cell("period_end", DataType::Date32, "2023-04-15"), Ok(Some("2023-04-15".into())));
+        let e = cell("period_end", DataType::Date32, "15/4/2023").unwrap_err();
+        assert!(e.contains("(did you mean 2023-04-15?)"), "{e}");
+        assert!(cell("period_end", DataType::Date32, "2023-02-30").is_err());
+        assert_eq!(cell("province_code", DataType::Utf8, "40"), Ok(Some("40".into())));
+        let e = cell("province_code", DataType::Utf8, "Nghệ An").unwrap_err();
+        assert!(e.contains("is a province name; write its code 40"), "{e}");
+        let e = cell("province_code", DataType::Utf8, "1").unwrap_err();
+        assert!(e.contains("keep their leading zeros (01)"), "{e}");
+        assert!(cell("commune_code", DataType::Utf8, "123456").unwrap_err().contains("5-digit code"));
+    }
+
+    #[test]
+    fn the_header_names_the_table() {
+        let header = |cols: &[&str]| cols.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let obs =
+            header(&["obs_id", "indicator", "geo_level", "period_end", "value", "qualifier", "source_id"]);
+        assert_eq!(table_for(&obs, None), Some("observations"));
+        assert_eq!(table_for(&header(&["nothing", "known"]), None), None);
+        assert_eq!(table_for(&header(&["x"]), Some("sources")), Some("sources"));
+        assert_eq!(table_for(&header(&["x"]), Some("nope")), None);
+    }
+
+    #[test]
+    fn csv_rows_keep_their_line_and_problems_their_place() {
+        let mut problems = Vec::new();
+        let text = "\u{feff}obs_id,value\nn-1,5\nn-2\n\"n-3\",7\n";
+        let rows = read_csv("new.csv", text.as_bytes(), &mut problems).unwrap();
+        assert_eq!(rows.header, ["obs_id", "value"]);
+        let lines: Vec<usize> = rows.rows.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [2, 4]);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].to_string(), "new.csv:3: 1 fields where the header has 2");
+    }
+
+    #[test]
+    fn ndjson_lines_must_be_objects() {
+        let mut problems = Vec::new();
+        let rows =
+            read_json("new.ndjson", "{\"obs_id\": \"a\", \"value\": 1}\n\n[1]\n", &mut problems).unwrap();
+        assert_eq!(rows.header, ["obs_id", "value"]);
+        assert_eq!(rows.rows, [(1, vec![Some("a".to_string()), Some("1".to_string())])]);
+        assert_eq!(problems[0].to_string(), "new.ndjson:3: expected a JSON object");
+    }
+}

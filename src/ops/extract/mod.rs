@@ -1,6 +1,8 @@
 //! `extract`: candidate observations from a Vietnamese report, for a person to review and then
 //! ingest. Built from the language (number forms, qualifier words, period and place phrases, the
-//! catalog's vocabulary), not from particular reports: see [`figures`], [`context`], [`classify`].
+//! catalog's vocabulary), not from particular reports: the text split into sentences ([`text`]),
+//! number figures ([`figures`]), their dates, places and qualifiers ([`context`]), the indicator
+//! ([`classify`]), and the score on the seed reports ([`eval`]).
 pub mod classify;
 pub mod context;
 pub mod eval;

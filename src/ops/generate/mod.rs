@@ -2,6 +2,7 @@
 //! admin hierarchy — written as a warehouse laid out for fast queries: one Parquet file per
 //! indicator, sorted by (indicator, province, district, commune, day), row groups sized for
 //! pruning, page statistics and page index, zstd, and the sort order declared in the manifest.
+//! The series themselves (growth shapes, calendar effects, seeded randomness) are in [`model`].
 pub mod model;
 
 use std::path::{Path, PathBuf};

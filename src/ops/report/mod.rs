@@ -1,5 +1,6 @@
 //! `chiso report`: one self-contained HTML page with the headline saved queries as tables and
-//! charts (inline SVG and style; no script, nothing fetched), for readers who open a file.
+//! charts (inline SVG and style; no script, nothing fetched), for readers who open a file. The
+//! page's markup and number formatting are in [`html`].
 pub mod html;
 
 use std::sync::Arc;
