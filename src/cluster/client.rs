@@ -4,11 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use ballista::prelude::SessionContextExt;
 use ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED;
 use ballista_core::extension::SessionConfigExt;
-use datafusion::dataframe::DataFrame;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -22,20 +20,15 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Cluster;
 
-#[async_trait]
 impl Backend for Cluster {
     /// Ballista's plan codec knows DataFusion's listing tables, not chiso's manifest tables.
     fn providers(&self) -> Providers {
         Providers::Listing
     }
 
-    async fn execute(&self, ctx: &SessionContext, plan: LogicalPlan) -> datafusion::error::Result<DataFrame> {
-        if matches!(plan, LogicalPlan::DescribeTable(_)) {
-            // DESCRIBE holds the schema it prints and reads no table, but Ballista's plan codec
-            // cannot send it: answer it here.
-            return SessionContext::new().execute_logical_plan(plan).await;
-        }
-        ctx.execute_logical_plan(plan).await
+    /// Ballista's plan codec cannot send DESCRIBE (which reads no table): it is answered here.
+    fn runs(&self, plan: &LogicalPlan) -> bool {
+        !matches!(plan, LogicalPlan::DescribeTable(_))
     }
 
     fn hint(&self, message: &str, warehouse: &Path) -> Option<String> {

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use datafusion::arrow::array::Int64Array;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
@@ -32,16 +31,16 @@ pub struct Tables {
 
 /// Where a session's plans run, and what that asks of the engine. [`Local`] runs them in this
 /// process; `crate::cluster` has the backend of a Ballista cluster.
-#[async_trait]
 pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The table providers its plans may hold.
     fn providers(&self) -> Providers {
         Providers::Any
     }
 
-    /// Run a planned statement on `ctx`.
-    async fn execute(&self, ctx: &SessionContext, plan: LogicalPlan) -> datafusion::error::Result<DataFrame> {
-        ctx.execute_logical_plan(plan).await
+    /// Whether the backend can run `plan`; one it cannot is answered in this process, which
+    /// works for plans that read no table (DESCRIBE holds the schema it prints).
+    fn runs(&self, _plan: &LogicalPlan) -> bool {
+        true
     }
 
     /// What to do about an error the backend raised, when its cause is one a user can fix.
@@ -190,7 +189,12 @@ impl Engine {
     async fn plan(&self, statement: Statement) -> Result<DataFrame> {
         let state = self.ctx.state();
         let plan = state.statement_to_plan(statement).await.map_err(|e| self.explain(e))?;
-        self.backend.execute(&self.ctx, plan).await.map_err(|e| self.explain(e))
+        let df = if self.backend.runs(&plan) {
+            self.ctx.execute_logical_plan(plan).await
+        } else {
+            SessionContext::new().execute_logical_plan(plan).await
+        };
+        df.map_err(|e| self.explain(e))
     }
 
     async fn statement(&self, statement: Statement) -> Result<QueryResult> {
