@@ -193,6 +193,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    report_panics_as_errors();
     // Planning and (de)serialising deep plans recurses deeply, more so in debug builds: a cluster
     // scheduler overflowed tokio's default 2 MiB worker stack. The stack is reserved, not used.
     let runtime =
@@ -231,6 +232,18 @@ pub fn main() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// A panic, on any thread, is printed as one `error: internal error: ...` line asking for a report,
+/// instead of Rust's message and backtrace note; the process then ends as the panic would.
+fn report_panics_as_errors() {
+    std::panic::set_hook(Box::new(|info| {
+        let mut e = Error::panicked("a chiso thread", info.payload());
+        if let (Error::Internal(text), Some(at)) = (&mut e, info.location()) {
+            text.push_str(&format!(" (at {}:{})", at.file(), at.line()));
+        }
+        eprintln!("error: {e}");
+    }));
 }
 
 /// How long the command may run: --timeout, or 10 minutes for a command (not the shell) on a
