@@ -1,12 +1,15 @@
 //! The engine, above storage: a DataFusion session ([`session`]) made from a context the caller
 //! chooses ([`config`] gives the settings and the local context), with the warehouse's tables
-//! ([`catalog`], pruned by manifests in [`manifest_table`]), chiso's SQL functions ([`functions`],
-//! with the day arithmetic of [`date_trunc`]) and the saved queries ([`saved`]); a statement's
+//! ([`catalog`], pruned by manifests in [`manifest_table`]), every figure at every level and grain
+//! (the table [`figures`], by the rules of [`levels`]), chiso's SQL functions ([`functions`], with
+//! the day arithmetic of [`date_trunc`]) and the saved queries ([`saved`]); a statement's
 //! collected rows are a [`QueryResult`] ([`result`]).
 pub mod catalog;
 pub mod config;
 pub mod date_trunc;
+pub mod figures;
 pub mod functions;
+pub mod levels;
 pub mod manifest_table;
 pub mod result;
 pub mod saved;

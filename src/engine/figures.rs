@@ -1,0 +1,207 @@
+//! The table `figures`: every indicator at every level and grain ([`super::levels`]), planned for
+//! what a query asks. Its filters on `geo_level`, `grain`, `indicator` and `derived` choose the
+//! SQL that is planned (an unfiltered column means all its values), so a query over one
+//! indicator, level and grain reads only what that needs.
+use std::sync::{Arc, LazyLock};
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, ScalarValue};
+use datafusion::dataframe::DataFrame;
+use datafusion::datasource::TableType;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::context::SessionState;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::utils::conjunction;
+use datafusion::logical_expr::{col, BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+
+use super::levels::{sql, Grain, Level, Request, GRAINS, LEVELS};
+
+/// What `chiso tables` says of `figures`.
+pub const ABOUT: &str =
+    "every indicator at every level and grain, reported or derived (filter geo_level, grain, indicator)";
+
+/// The columns of `figures`.
+static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let text = |name: &str| Field::new(name, DataType::Utf8, true);
+    let code = |name: &str| Field::new(name, DataType::Utf8View, true);
+    let date = |name: &str| Field::new(name, DataType::Date32, true);
+    let number = |name: &str| Field::new(name, DataType::Float64, true);
+    let count = |name: &str| Field::new(name, DataType::Int64, true);
+    Arc::new(Schema::new(vec![
+        text("indicator"),
+        text("geo_level"),
+        code("code"),
+        code("province_code"),
+        code("district_code"),
+        code("commune_code"),
+        text("grain"),
+        date("period_start"),
+        date("period_end"),
+        text("period"),
+        number("value"),
+        number("numerator"),
+        number("denominator"),
+        text("qualifier"),
+        Field::new("derived", DataType::Boolean, true),
+        count("reporting"),
+        count("expected"),
+        text("source_id"),
+        text("quote"),
+        text("obs_id"),
+    ]))
+});
+
+/// The table `figures` of a session.
+#[derive(Debug, Default)]
+pub struct Figures;
+
+/// The text values an equality (or `IN` list) filter gives column `name`, if `expr` is one.
+fn values_of(expr: &Expr, name: &str) -> Option<Vec<String>> {
+    let is_col = |e: &Expr| matches!(e, Expr::Column(Column { name: n, .. }) if n == name);
+    let text = |e: &Expr| match e {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(v)) | ScalarValue::Utf8View(Some(v)) | ScalarValue::LargeUtf8(Some(v)),
+            _,
+        ) => Some(v.clone()),
+        Expr::Literal(ScalarValue::Boolean(Some(b)), _) => Some(b.to_string()),
+        _ => None,
+    };
+    match expr {
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) if is_col(left) => {
+            Some(vec![text(right)?])
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) if is_col(right) => {
+            Some(vec![text(left)?])
+        }
+        Expr::InList(list) if !list.negated && is_col(&list.expr) => list.list.iter().map(text).collect(),
+        Expr::Column(_) if is_col(expr) => Some(vec!["true".into()]),
+        _ => None,
+    }
+}
+
+/// The values the filters allow column `name`: `None` when no filter names it.
+fn allowed(filters: &[Expr], name: &str) -> Option<Vec<String>> {
+    filters
+        .iter()
+        .filter_map(|f| values_of(f, name))
+        .reduce(|a, b| a.into_iter().filter(|v| b.contains(v)).collect())
+}
+
+/// The plans a scan with `filters` needs.
+fn requests(filters: &[Expr]) -> Result<Vec<Request>> {
+    let levels: Vec<Level> = match allowed(filters, "geo_level") {
+        Some(names) => names.iter().filter_map(|n| Level::parse(n)).collect(),
+        None => LEVELS.to_vec(),
+    };
+    let grains: Vec<Grain> = match allowed(filters, "grain") {
+        Some(names) => {
+            let grains: Vec<Grain> = names.iter().filter_map(|n| Grain::parse(n)).collect();
+            if let Some(bad) = names.iter().find(|n| Grain::parse(n).is_none()) {
+                let known: Vec<&str> = GRAINS.iter().map(|g| g.name()).collect();
+                return Err(DataFusionError::Plan(format!(
+                    "figures has no grain {bad:?}; its grains are {}",
+                    known.join(", ")
+                )));
+            }
+            grains
+        }
+        None => GRAINS.to_vec(),
+    };
+    let indicators = allowed(filters, "indicator").unwrap_or_default();
+    let derived_only = allowed(filters, "derived").is_some_and(|v| v == ["true"]);
+    let mut out = Vec::new();
+    for level in &levels {
+        for grain in &grains {
+            out.push(Request { level: *level, grain: *grain, indicators: indicators.clone(), derived_only });
+        }
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl TableProvider for Figures {
+    fn schema(&self) -> SchemaRef {
+        SCHEMA.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        // The filters choose what is planned, and the plan applies them all.
+        Ok(vec![TableProviderFilterPushDown::Exact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let state = state
+            .as_any()
+            .downcast_ref::<SessionState>()
+            .ok_or_else(|| DataFusionError::Internal("figures needs a DataFusion session state".into()))?;
+        let requests = requests(filters)?;
+        let text = if requests.is_empty() {
+            // No level or grain the filters allow: no rows, with the declared columns.
+            format!(
+                "SELECT * FROM ({}) r WHERE false",
+                sql(&Request {
+                    level: Level::Commune,
+                    grain: Grain::Reported,
+                    indicators: Vec::new(),
+                    derived_only: true,
+                })
+            )
+        } else {
+            requests
+                .iter()
+                .map(|r| format!("SELECT * FROM ({}) r", sql(r)))
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ")
+        };
+        // The physical plan made here becomes part of the scanning query's plan, which DataFusion
+        // optimizes as a whole: optimized here too, it would be optimized twice (DataFusion then
+        // trips over its own dynamic filters and sort checks), so it is left as first planned.
+        let inner = SessionStateBuilder::new_from_existing(state.clone())
+            .with_physical_optimizer_rules(vec![])
+            .build();
+        let plan = inner.create_logical_plan(&text).await?;
+        let df = DataFrame::new(inner, plan);
+        // The declared types, whatever the SQL's expressions gave.
+        let wanted: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..SCHEMA.fields().len()).collect(),
+        };
+        let columns: Vec<Expr> = wanted
+            .iter()
+            .map(|&i| {
+                let field = SCHEMA.field(i);
+                datafusion::logical_expr::cast(col(field.name()), field.data_type().clone())
+                    .alias(field.name())
+            })
+            .collect();
+        let mut df = df;
+        let unqualified = filters.iter().map(|f| {
+            f.clone()
+                .transform(|e| {
+                    Ok(match e {
+                        Expr::Column(c) => Transformed::yes(Expr::Column(Column::new_unqualified(c.name))),
+                        e => Transformed::no(e),
+                    })
+                })
+                .map(|t| t.data)
+        });
+        if let Some(all) = conjunction(unqualified.collect::<Result<Vec<_>>>()?) {
+            df = df.filter(all)?;
+        }
+        df.select(columns)?.create_physical_plan().await
+    }
+}

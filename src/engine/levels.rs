@@ -1,0 +1,313 @@
+//! One hierarchy for every figure: the SQL that gives an indicator at any level (commune →
+//! district → province → region → national, and legacy province → 2025 province) and any period
+//! grain, from the level it was reported at, by the catalog's rules. The table `figures`
+//! ([`super::figures`]) plans it for the level, grain and indicators a query asks for.
+//!
+//! Over time (a grain coarser than the reported periods), per unit: a stock takes its last value
+//! in the period, a flow sums, a ratio of a flow recomputes from the period's summed parts. Over
+//! units (a level above the reported one): the catalog's `aggregation` decides: `sum` adds the
+//! units' values, `recompute` divides summed numerators by summed denominators (never an average;
+//! a ratio without its parts gives no figure), `none` (ranks, changes, attainments) is not
+//! aggregated. A derived figure says it is derived and how complete it is (`reporting` of
+//! `expected` units); a sum with units missing is a `lower_bound`. A figure reported at a level
+//! is preferred over one derived from below, unless derived figures are asked for.
+use std::fmt::Write as _;
+
+/// A level figures are given at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// A legacy commune (5-digit code).
+    Commune,
+    /// A legacy district (3-digit code).
+    District,
+    /// A legacy province (2-digit code).
+    Province,
+    /// One of the six statistical regions (its name is its code).
+    Region,
+    /// The whole country (code `VN`).
+    National,
+    /// One of the 34 provinces in force since 2025-07-01.
+    Province2025,
+}
+
+/// Every level, finest first.
+pub const LEVELS: [Level; 6] =
+    [Level::Commune, Level::District, Level::Province, Level::Region, Level::National, Level::Province2025];
+
+impl Level {
+    /// The level's name in `geo_level`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Commune => "commune",
+            Level::District => "district",
+            Level::Province => "province",
+            Level::Region => "region",
+            Level::National => "national",
+            Level::Province2025 => "province_2025",
+        }
+    }
+
+    /// The level called `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        LEVELS.into_iter().find(|l| l.name() == name)
+    }
+
+    /// The reported levels this one is derived from, nearest first.
+    pub fn sources(self) -> &'static [Level] {
+        match self {
+            Level::Commune => &[],
+            Level::District => &[Level::Commune],
+            Level::Province | Level::Region | Level::National | Level::Province2025 => {
+                &[Level::Province, Level::District, Level::Commune][usize::from(self == Level::Province)..]
+            }
+        }
+    }
+
+    /// The unit's code at this level, as SQL over a row reported at a finer level.
+    fn key(self) -> &'static str {
+        match self {
+            Level::Commune => "commune_code",
+            Level::District => "district_code",
+            Level::Province => "province_code",
+            Level::Region => "region(province_code)",
+            Level::National => "'VN'",
+            Level::Province2025 => "province_2025(province_code)",
+        }
+    }
+
+    /// How many units of reported level `source` each unit of this level holds: SQL giving
+    /// `(code, expected)` from the reference tables.
+    fn expected(self, source: Level) -> String {
+        let (table, province) = match source {
+            Level::Commune => ("communes", "province_code"),
+            Level::District => ("districts", "province_code"),
+            _ => ("provinces", "code"),
+        };
+        let key = match self {
+            Level::District => "district_code".to_string(),
+            Level::Province => province.to_string(),
+            Level::Region => format!("region({province})"),
+            Level::National => "'VN'".to_string(),
+            Level::Province2025 => format!("province_2025({province})"),
+            Level::Commune => "code".to_string(),
+        };
+        format!("SELECT {key} AS code, count(*) AS expected FROM {table} GROUP BY {key}")
+    }
+}
+
+/// The periods figures are given over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grain {
+    /// Each figure's own period, as reported.
+    Reported,
+    /// Days: figures of one day (stocks at a date, flows of that day).
+    Day,
+    /// ISO weeks (Monday to Sunday).
+    Week,
+    /// Calendar months.
+    Month,
+    /// Calendar quarters.
+    Quarter,
+    /// Calendar years.
+    Year,
+}
+
+/// Every grain, finest first.
+pub const GRAINS: [Grain; 6] =
+    [Grain::Reported, Grain::Day, Grain::Week, Grain::Month, Grain::Quarter, Grain::Year];
+
+impl Grain {
+    /// The grain's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Grain::Reported => "reported",
+            Grain::Day => "day",
+            Grain::Week => "week",
+            Grain::Month => "month",
+            Grain::Quarter => "quarter",
+            Grain::Year => "year",
+        }
+    }
+
+    /// The grain called `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        GRAINS.into_iter().find(|g| g.name() == name)
+    }
+}
+
+/// What one plan of `figures` gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// The level.
+    pub level: Level,
+    /// The grain.
+    pub grain: Grain,
+    /// Only these indicators (all when empty).
+    pub indicators: Vec<String>,
+    /// Derived figures only (the ones reported at the level are left out).
+    pub derived_only: bool,
+}
+
+/// A SQL string literal.
+pub fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The observations of `request`'s indicators with their catalog rules, as a CTE body.
+fn base(request: &Request) -> String {
+    let mut sql = String::from(
+        "SELECT o.indicator, o.geo_level, o.province_code, o.district_code, o.commune_code, \
+         o.period_start, o.period_end, o.value, o.numerator, o.denominator, o.qualifier, o.source_id, \
+         o.quote, o.obs_id, i.aggregation, \
+         CASE WHEN i.kind = 'flow' THEN 'sum' \
+              WHEN i.kind = 'ratio' AND o.period_start IS NOT NULL THEN 'parts' ELSE 'last' END AS over_time \
+         FROM observations o JOIN indicators i ON i.code = o.indicator",
+    );
+    if !request.indicators.is_empty() {
+        let list: Vec<String> = request.indicators.iter().map(|i| quoted(i)).collect();
+        let _ = write!(sql, " WHERE o.indicator IN ({})", list.join(", "));
+    }
+    sql
+}
+
+/// Rows reported at `level`, over the request's grain: one row per unit and period (`bucket` and
+/// `bucket_end` name the period), as a CTE body.
+fn regrained(grain: Grain, level: Level) -> String {
+    let at = format!("geo_level = {}", quoted(level.name()));
+    let unit = "indicator, aggregation, over_time, province_code, district_code, commune_code";
+    match grain {
+        Grain::Reported | Grain::Day => {
+            // A day's figures are the stocks at a date and the flows of that one day.
+            let fits = if grain == Grain::Day {
+                " AND (period_start IS NULL OR period_start = period_end)"
+            } else {
+                ""
+            };
+            format!(
+                "SELECT {unit}, period_start AS bucket, period_end AS bucket_end, period_start, period_end, \
+                 value, numerator, denominator, qualifier, source_id, quote, obs_id \
+                 FROM base WHERE {at}{fits}"
+            )
+        }
+        _ => {
+            let g = grain.name();
+            let bucket = format!("CAST(date_trunc('{g}', period_end) AS DATE)");
+            // A flow counts only when its period lies inside one period of the grain.
+            format!(
+                "SELECT {unit}, {bucket} AS bucket, CAST(NULL AS DATE) AS bucket_end, \
+                 CASE WHEN over_time = 'last' THEN CAST(NULL AS DATE) ELSE min(period_start) END AS period_start, \
+                 max(period_end) AS period_end, \
+                 CASE over_time WHEN 'sum' THEN sum(value) \
+                      WHEN 'parts' THEN pct(sum(numerator), sum(denominator)) \
+                      ELSE last_value(value ORDER BY period_end) END AS value, \
+                 CASE WHEN over_time = 'last' THEN last_value(numerator ORDER BY period_end) ELSE sum(numerator) END AS numerator, \
+                 CASE WHEN over_time = 'last' THEN last_value(denominator ORDER BY period_end) ELSE sum(denominator) END AS denominator, \
+                 CASE WHEN bool_and(qualifier = 'exact') THEN 'exact' \
+                      WHEN over_time = 'last' THEN last_value(qualifier ORDER BY period_end) ELSE 'approx' END AS qualifier, \
+                 CASE WHEN min(source_id) = max(source_id) THEN min(source_id) ELSE 'several' END AS source_id, \
+                 CASE WHEN count(*) = 1 THEN min(quote) END AS quote, \
+                 CASE WHEN count(*) = 1 THEN min(obs_id) END AS obs_id \
+                 FROM base WHERE {at} AND (period_start IS NULL OR period_start >= {bucket}) \
+                 GROUP BY {unit}, {bucket}"
+            )
+        }
+    }
+}
+
+/// The output columns, in order, for rows reported at the level.
+fn reported_select(level: Level, grain: Grain) -> String {
+    format!(
+        "SELECT indicator, {lname} AS geo_level, {key} AS code, province_code, district_code, commune_code, \
+         {gname} AS grain, period_start, period_end, period_label(period_start, period_end) AS period, \
+         value, numerator, denominator, qualifier, false AS derived, \
+         CAST(NULL AS BIGINT) AS reporting, CAST(NULL AS BIGINT) AS expected, source_id, quote, obs_id \
+         FROM at_level",
+        lname = quoted(level.name()),
+        gname = quoted(grain.name()),
+        key = level.key(),
+    )
+}
+
+/// Figures of `level` derived from the rows of reported level `source`, as a SELECT.
+fn derived_select(level: Level, grain: Grain, source: Level, n: usize) -> String {
+    let key = level.key();
+    let codes = match level {
+        Level::District => "min(province_code) AS province_code, min(district_code) AS district_code",
+        Level::Province => "min(province_code) AS province_code, CAST(NULL AS VARCHAR) AS district_code",
+        _ => "CAST(NULL AS VARCHAR) AS province_code, CAST(NULL AS VARCHAR) AS district_code",
+    };
+    format!(
+        "SELECT indicator, '{lname}' AS geo_level, d.code, province_code, district_code, CAST(NULL AS VARCHAR) AS commune_code, \
+         '{gname}' AS grain, period_start, period_end, period_label(period_start, period_end) AS period, \
+         value, numerator, denominator, \
+         CASE WHEN reporting < coalesce(e.expected, reporting) AND aggregation = 'sum' THEN 'lower_bound' \
+              WHEN reporting < coalesce(e.expected, reporting) THEN 'approx' ELSE qualifier END AS qualifier, \
+         true AS derived, reporting, e.expected, source_id, CAST(NULL AS VARCHAR) AS quote, CAST(NULL AS VARCHAR) AS obs_id \
+         FROM ( \
+           SELECT indicator, aggregation, {key} AS code, {codes}, \
+                  min(period_start) AS period_start, max(period_end) AS period_end, \
+                  CASE WHEN aggregation = 'sum' THEN sum(value) \
+                       WHEN count(numerator) = count(*) AND count(denominator) = count(*) \
+                       THEN pct(sum(numerator), sum(denominator)) END AS value, \
+                  sum(numerator) AS numerator, sum(denominator) AS denominator, \
+                  CASE WHEN bool_and(qualifier = 'exact') THEN 'exact' \
+                       WHEN bool_and(qualifier IN ('exact', 'lower_bound')) THEN 'lower_bound' ELSE 'approx' END AS qualifier, \
+                  count(*) AS reporting, \
+                  CASE WHEN min(source_id) = max(source_id) THEN min(source_id) ELSE 'several' END AS source_id \
+           FROM from_{n} WHERE aggregation <> 'none' \
+           GROUP BY indicator, aggregation, {key}, bucket, bucket_end \
+         ) d \
+         LEFT JOIN ({expected}) e ON e.code = d.code \
+         WHERE d.value IS NOT NULL",
+        lname = level.name(),
+        gname = grain.name(),
+        expected = level.expected(source),
+    )
+}
+
+/// What makes two figures of one unit the same period at `grain`, as SQL over tables `x` and `f`.
+fn same_period(grain: Grain) -> String {
+    match grain {
+        Grain::Reported | Grain::Day => "x.period = f.period".to_string(),
+        g => format!("date_trunc('{0}', x.period_end) = date_trunc('{0}', f.period_end)", g.name()),
+    }
+}
+
+/// The SQL of `request`: one row per indicator, unit of the level and period of the grain.
+pub fn sql(request: &Request) -> String {
+    let (level, grain) = (request.level, request.grain);
+    let mut ctes = vec![format!("base AS ({})", base(request))];
+    let mut parts = Vec::new();
+    if !request.derived_only {
+        ctes.push(format!("at_level AS ({})", regrained(grain, level)));
+        parts.push(("reported".to_string(), reported_select(level, grain)));
+    }
+    for (n, source) in level.sources().iter().enumerate() {
+        ctes.push(format!("from_{n} AS ({})", regrained(grain, *source)));
+        parts.push((format!("derived_{n}"), derived_select(level, grain, *source, n)));
+    }
+    if parts.is_empty() {
+        // Derived figures only, at the finest level: there are none.
+        ctes.push(format!("at_level AS (SELECT * FROM ({}) r WHERE false)", regrained(grain, level)));
+        parts.push(("reported".to_string(), reported_select(level, grain)));
+    }
+    // Each part keeps only the periods of units that no earlier part (reported, then the nearer
+    // levels) gives.
+    let same = same_period(grain);
+    let mut selects = Vec::new();
+    for (i, (name, _)) in parts.iter().enumerate() {
+        let mut select = format!("SELECT * FROM {name} f");
+        let earlier: Vec<String> = parts[..i]
+            .iter()
+            .map(|(e, _)| {
+                format!("NOT EXISTS (SELECT 1 FROM {e} x WHERE x.indicator = f.indicator AND x.code = f.code AND {same})")
+            })
+            .collect();
+        if !earlier.is_empty() {
+            let _ = write!(select, " WHERE {}", earlier.join(" AND "));
+        }
+        selects.push(select);
+    }
+    ctes.extend(parts.into_iter().map(|(name, body)| format!("{name} AS ({body})")));
+    format!("WITH {} {}", ctes.join(", "), selects.join(" UNION ALL "))
+}
