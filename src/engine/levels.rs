@@ -153,28 +153,28 @@ pub fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// The observations of `request`'s indicators with their catalog rules, as a CTE body.
+/// The observations of `request`'s indicators, as a CTE body. The catalog's rules are joined
+/// only after rows are grouped, where there are few of them.
 fn base(request: &Request) -> String {
     let mut sql = String::from(
-        "SELECT o.indicator, o.geo_level, o.province_code, o.district_code, o.commune_code, \
-         o.period_start, o.period_end, o.value, o.numerator, o.denominator, o.qualifier, o.source_id, \
-         o.quote, o.obs_id, i.aggregation, \
-         CASE WHEN i.kind = 'flow' THEN 'sum' \
-              WHEN i.kind = 'ratio' AND o.period_start IS NOT NULL THEN 'parts' ELSE 'last' END AS over_time \
-         FROM observations o JOIN indicators i ON i.code = o.indicator",
+        "SELECT indicator, geo_level, province_code, district_code, commune_code, period_start, period_end, \
+         value, numerator, denominator, qualifier, source_id, quote, obs_id FROM observations",
     );
     if !request.indicators.is_empty() {
         let list: Vec<String> = request.indicators.iter().map(|i| quoted(i)).collect();
-        let _ = write!(sql, " WHERE o.indicator IN ({})", list.join(", "));
+        let _ = write!(sql, " WHERE indicator IN ({})", list.join(", "));
     }
     sql
 }
+
+/// A qualifier as a rank that the weakest of several keeps (`max`): exact, lower bound, other.
+const QUALIFIER_RANK: &str = "CASE qualifier WHEN 'exact' THEN 0 WHEN 'lower_bound' THEN 1 ELSE 2 END";
 
 /// Rows reported at `level`, over the request's grain: one row per unit and period (`bucket` and
 /// `bucket_end` name the period), as a CTE body.
 fn regrained(grain: Grain, level: Level) -> String {
     let at = format!("geo_level = {}", quoted(level.name()));
-    let unit = "indicator, aggregation, over_time, province_code, district_code, commune_code";
+    let unit = "indicator, province_code, district_code, commune_code";
     match grain {
         Grain::Reported | Grain::Day => {
             // A day's figures are the stocks at a date and the flows of that one day.
@@ -192,23 +192,34 @@ fn regrained(grain: Grain, level: Level) -> String {
         _ => {
             let g = grain.name();
             let bucket = format!("CAST(date_trunc('{g}', period_end) AS DATE)");
-            // A flow counts only when its period lies inside one period of the grain.
+            // Every way of combining a unit's period is computed, and the indicator's kind picks
+            // one: a stock (or a rate at a date) its last value, a flow the sum, a rate of a flow
+            // its summed parts. A flow counts only when its period lies inside one bucket.
             format!(
-                "SELECT {unit}, {bucket} AS bucket, CAST(NULL AS DATE) AS bucket_end, \
-                 CASE WHEN over_time = 'last' THEN CAST(NULL AS DATE) ELSE min(period_start) END AS period_start, \
-                 max(period_end) AS period_end, \
-                 CASE over_time WHEN 'sum' THEN sum(value) \
-                      WHEN 'parts' THEN pct(sum(numerator), sum(denominator)) \
-                      ELSE last_value(value ORDER BY period_end) END AS value, \
-                 CASE WHEN over_time = 'last' THEN last_value(numerator ORDER BY period_end) ELSE sum(numerator) END AS numerator, \
-                 CASE WHEN over_time = 'last' THEN last_value(denominator ORDER BY period_end) ELSE sum(denominator) END AS denominator, \
-                 CASE WHEN bool_and(qualifier = 'exact') THEN 'exact' \
-                      WHEN over_time = 'last' THEN last_value(qualifier ORDER BY period_end) ELSE 'approx' END AS qualifier, \
-                 CASE WHEN min(source_id) = max(source_id) THEN min(source_id) ELSE 'several' END AS source_id, \
-                 CASE WHEN count(*) = 1 THEN min(quote) END AS quote, \
-                 CASE WHEN count(*) = 1 THEN min(obs_id) END AS obs_id \
-                 FROM base WHERE {at} AND (period_start IS NULL OR period_start >= {bucket}) \
-                 GROUP BY {unit}, {bucket}"
+                "SELECT {unit}, bucket, CAST(NULL AS DATE) AS bucket_end, \
+                 CASE WHEN over_time = 'last' THEN CAST(NULL AS DATE) ELSE first_start END AS period_start, period_end, \
+                 CASE over_time WHEN 'sum' THEN total WHEN 'parts' THEN pct(parts_n, parts_d) ELSE last END AS value, \
+                 CASE WHEN over_time = 'last' THEN last_n ELSE parts_n END AS numerator, \
+                 CASE WHEN over_time = 'last' THEN last_d ELSE parts_d END AS denominator, \
+                 CASE WHEN rank = 0 THEN 'exact' WHEN over_time = 'last' THEN last_q ELSE 'approx' END AS qualifier, \
+                 source_id, quote, obs_id \
+                 FROM ( \
+                   SELECT g.*, CASE WHEN r.kind = 'flow' THEN 'sum' WHEN r.kind = 'ratio' AND starts > 0 THEN 'parts' \
+                                    ELSE 'last' END AS over_time \
+                   FROM ( \
+                     SELECT {unit}, {bucket} AS bucket, min(period_start) AS first_start, count(period_start) AS starts, \
+                            max(period_end) AS period_end, sum(value) AS total, sum(numerator) AS parts_n, \
+                            sum(denominator) AS parts_d, last_value(value ORDER BY period_end) AS last, \
+                            last_value(numerator ORDER BY period_end) AS last_n, \
+                            last_value(denominator ORDER BY period_end) AS last_d, \
+                            last_value(qualifier ORDER BY period_end) AS last_q, max({QUALIFIER_RANK}) AS rank, \
+                            CASE WHEN min(source_id) = max(source_id) THEN min(source_id) ELSE 'several' END AS source_id, \
+                            CASE WHEN count(*) = 1 THEN min(quote) END AS quote, \
+                            CASE WHEN count(*) = 1 THEN min(obs_id) END AS obs_id \
+                     FROM base WHERE {at} AND (period_start IS NULL OR period_start >= {bucket}) \
+                     GROUP BY {unit}, {bucket} \
+                   ) g JOIN indicators r ON r.code = g.indicator \
+                 ) t"
             )
         }
     }
@@ -228,7 +239,8 @@ fn reported_select(level: Level, grain: Grain) -> String {
     )
 }
 
-/// Figures of `level` derived from the rows of reported level `source`, as a SELECT.
+/// Figures of `level` derived from the rows of reported level `source` (CTE `from_{n}`), as a
+/// SELECT. The catalog's `aggregation` is joined after grouping.
 fn derived_select(level: Level, grain: Grain, source: Level, n: usize) -> String {
     let key = level.key();
     let codes = match level {
@@ -237,25 +249,26 @@ fn derived_select(level: Level, grain: Grain, source: Level, n: usize) -> String
         _ => "CAST(NULL AS VARCHAR) AS province_code, CAST(NULL AS VARCHAR) AS district_code",
     };
     format!(
-        "SELECT indicator, '{lname}' AS geo_level, d.code, province_code, district_code, CAST(NULL AS VARCHAR) AS commune_code, \
-         '{gname}' AS grain, period_start, period_end, period_label(period_start, period_end) AS period, \
-         value, numerator, denominator, \
+        "SELECT d.indicator, '{lname}' AS geo_level, d.code, province_code, district_code, \
+         CAST(NULL AS VARCHAR) AS commune_code, '{gname}' AS grain, period_start, period_end, \
+         period_label(period_start, period_end) AS period, value, numerator, denominator, \
          CASE WHEN reporting < coalesce(e.expected, reporting) AND aggregation = 'sum' THEN 'lower_bound' \
-              WHEN reporting < coalesce(e.expected, reporting) THEN 'approx' ELSE qualifier END AS qualifier, \
+              WHEN reporting < coalesce(e.expected, reporting) THEN 'approx' \
+              WHEN rank = 0 THEN 'exact' WHEN rank = 1 THEN 'lower_bound' ELSE 'approx' END AS qualifier, \
          true AS derived, reporting, e.expected, source_id, CAST(NULL AS VARCHAR) AS quote, CAST(NULL AS VARCHAR) AS obs_id \
          FROM ( \
-           SELECT indicator, aggregation, {key} AS code, {codes}, \
-                  min(period_start) AS period_start, max(period_end) AS period_end, \
-                  CASE WHEN aggregation = 'sum' THEN sum(value) \
-                       WHEN count(numerator) = count(*) AND count(denominator) = count(*) \
-                       THEN pct(sum(numerator), sum(denominator)) END AS value, \
-                  sum(numerator) AS numerator, sum(denominator) AS denominator, \
-                  CASE WHEN bool_and(qualifier = 'exact') THEN 'exact' \
-                       WHEN bool_and(qualifier IN ('exact', 'lower_bound')) THEN 'lower_bound' ELSE 'approx' END AS qualifier, \
-                  count(*) AS reporting, \
-                  CASE WHEN min(source_id) = max(source_id) THEN min(source_id) ELSE 'several' END AS source_id \
-           FROM from_{n} WHERE aggregation <> 'none' \
-           GROUP BY indicator, aggregation, {key}, bucket, bucket_end \
+           SELECT g.*, r.aggregation, \
+                  CASE WHEN r.aggregation = 'sum' THEN total \
+                       WHEN with_n = reporting AND with_d = reporting THEN pct(numerator, denominator) END AS value \
+           FROM ( \
+             SELECT indicator, {key} AS code, {codes}, \
+                    min(period_start) AS period_start, max(period_end) AS period_end, sum(value) AS total, \
+                    sum(numerator) AS numerator, sum(denominator) AS denominator, count(numerator) AS with_n, \
+                    count(denominator) AS with_d, max({QUALIFIER_RANK}) AS rank, count(*) AS reporting, \
+                    CASE WHEN min(source_id) = max(source_id) THEN min(source_id) ELSE 'several' END AS source_id \
+             FROM from_{n} GROUP BY indicator, {key}, bucket, bucket_end \
+           ) g JOIN indicators r ON r.code = g.indicator \
+           WHERE r.aggregation <> 'none' \
          ) d \
          LEFT JOIN ({expected}) e ON e.code = d.code \
          WHERE d.value IS NOT NULL",
