@@ -18,7 +18,8 @@ use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{col, BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::levels::{sql, Grain, Level, Request, GRAINS, LEVELS};
+use super::levels::{quoted, sql, Grain, Level, Request, GRAINS, LEVELS};
+use crate::storage::text::strings;
 
 /// What `chiso tables` says of `figures`.
 pub const ABOUT: &str =
@@ -116,8 +117,28 @@ fn requests(filters: &[Expr]) -> Result<Vec<Request>> {
     let mut out = Vec::new();
     for level in &levels {
         for grain in &grains {
-            out.push(Request { level: *level, grain: *grain, indicators: indicators.clone(), derived_only });
+            let indicators = indicators.clone();
+            out.push(Request { level: *level, grain: *grain, indicators, derived_only, rules: Vec::new() });
         }
+    }
+    Ok(out)
+}
+
+/// The catalog's aggregation rule of each of `indicators` (all when empty) that can be derived.
+async fn rules(state: &SessionState, indicators: &[String]) -> Result<Vec<(String, String)>> {
+    let mut sql =
+        String::from("SELECT code, aggregation FROM indicators WHERE aggregation IN ('sum', 'recompute')");
+    if !indicators.is_empty() {
+        let list: Vec<String> = indicators.iter().map(|i| quoted(i)).collect();
+        sql.push_str(&format!(" AND code IN ({})", list.join(", ")));
+    }
+    let plan = state.create_logical_plan(&sql).await?;
+    let mut out = Vec::new();
+    for batch in DataFrame::new(state.clone(), plan).collect().await? {
+        let (Some(code), Some(rule)) = (strings(&batch, "code"), strings(&batch, "aggregation")) else {
+            continue;
+        };
+        out.extend((0..batch.num_rows()).map(|i| (code.value(i).to_string(), rule.value(i).to_string())));
     }
     Ok(out)
 }
@@ -148,18 +169,28 @@ impl TableProvider for Figures {
             .as_any()
             .downcast_ref::<SessionState>()
             .ok_or_else(|| DataFusionError::Internal("figures needs a DataFusion session state".into()))?;
-        let requests = requests(filters)?;
+        // The physical plan made here becomes part of the scanning query's plan, which DataFusion
+        // optimizes as a whole: optimized here too, it would be optimized twice (DataFusion then
+        // trips over its own dynamic filters and sort checks), so it is left as first planned.
+        let inner = SessionStateBuilder::new_from_existing(state.clone())
+            .with_physical_optimizer_rules(vec![])
+            .build();
+        let mut requests = requests(filters)?;
+        let wanted_indicators = requests.first().map(|r| r.indicators.clone()).unwrap_or_default();
+        let rules = rules(&inner, &wanted_indicators).await?;
+        for request in &mut requests {
+            request.rules = rules.clone();
+        }
         let text = if requests.is_empty() {
             // No level or grain the filters allow: no rows, with the declared columns.
-            format!(
-                "SELECT * FROM ({}) r WHERE false",
-                sql(&Request {
-                    level: Level::Commune,
-                    grain: Grain::Reported,
-                    indicators: Vec::new(),
-                    derived_only: true,
-                })
-            )
+            let none = Request {
+                level: Level::Commune,
+                grain: Grain::Reported,
+                indicators: Vec::new(),
+                derived_only: true,
+                rules: Vec::new(),
+            };
+            format!("SELECT * FROM ({}) r WHERE false", sql(&none))
         } else {
             requests
                 .iter()
@@ -167,12 +198,6 @@ impl TableProvider for Figures {
                 .collect::<Vec<_>>()
                 .join(" UNION ALL ")
         };
-        // The physical plan made here becomes part of the scanning query's plan, which DataFusion
-        // optimizes as a whole: optimized here too, it would be optimized twice (DataFusion then
-        // trips over its own dynamic filters and sort checks), so it is left as first planned.
-        let inner = SessionStateBuilder::new_from_existing(state.clone())
-            .with_physical_optimizer_rules(vec![])
-            .build();
         let plan = inner.create_logical_plan(&text).await?;
         let df = DataFrame::new(inner, plan);
         // The declared types, whatever the SQL's expressions gave.

@@ -146,6 +146,9 @@ pub struct Request {
     pub indicators: Vec<String>,
     /// Derived figures only (the ones reported at the level are left out).
     pub derived_only: bool,
+    /// The catalog's `aggregation` of each indicator that may be derived (`sum` or `recompute`):
+    /// derived figures are computed for these, each rule with only the work it needs.
+    pub rules: Vec<(String, String)>,
 }
 
 /// A SQL string literal.
@@ -157,8 +160,11 @@ pub fn quoted(text: &str) -> String {
 /// only after rows are grouped, where there are few of them.
 fn base(request: &Request) -> String {
     let mut sql = String::from(
-        "SELECT indicator, geo_level, province_code, district_code, commune_code, period_start, period_end, \
-         value, numerator, denominator, qualifier, source_id, quote, obs_id FROM observations",
+        // Grouping on the indicator as a string view is several times faster than on plain text
+        // (0.34 s against 0.14 s for one indicator's 10.9 M rows).
+        "SELECT arrow_cast(indicator, 'Utf8View') AS indicator, geo_level, province_code, district_code, \
+         commune_code, period_start, period_end, value, numerator, denominator, qualifier, source_id, quote, obs_id \
+         FROM observations",
     );
     if !request.indicators.is_empty() {
         let list: Vec<String> = request.indicators.iter().map(|i| quoted(i)).collect();
@@ -172,7 +178,7 @@ const QUALIFIER_RANK: &str = "CASE qualifier WHEN 'exact' THEN 0 WHEN 'lower_bou
 
 /// Rows reported at `level`, over the request's grain: one row per unit and period (`bucket` and
 /// `bucket_end` name the period), as a CTE body.
-fn regrained(grain: Grain, level: Level) -> String {
+fn regrained(grain: Grain, level: Level, from: &str) -> String {
     let at = format!("geo_level = {}", quoted(level.name()));
     let unit = "indicator, province_code, district_code, commune_code";
     match grain {
@@ -186,7 +192,7 @@ fn regrained(grain: Grain, level: Level) -> String {
             format!(
                 "SELECT {unit}, period_start AS bucket, period_end AS bucket_end, period_start, period_end, \
                  value, numerator, denominator, qualifier, source_id, quote, obs_id \
-                 FROM base WHERE {at}{fits}"
+                 FROM {from} WHERE {at}{fits}"
             )
         }
         _ => {
@@ -216,7 +222,7 @@ fn regrained(grain: Grain, level: Level) -> String {
                             CASE WHEN min(source_id) = max(source_id) THEN min(source_id) ELSE 'several' END AS source_id, \
                             CASE WHEN count(*) = 1 THEN min(quote) END AS quote, \
                             CASE WHEN count(*) = 1 THEN min(obs_id) END AS obs_id \
-                     FROM base WHERE {at} AND (period_start IS NULL OR period_start >= {bucket}) \
+                     FROM {from} WHERE {at} AND (period_start IS NULL OR period_start >= {bucket}) \
                      GROUP BY {unit}, {bucket} \
                    ) g JOIN indicators r ON r.code = g.indicator \
                  ) t"
@@ -241,7 +247,7 @@ fn reported_select(level: Level, grain: Grain) -> String {
 
 /// Figures of `level` derived from the rows of reported level `source` (CTE `from_{n}`), as a
 /// SELECT. The catalog's `aggregation` is joined after grouping.
-fn derived_select(level: Level, grain: Grain, source: Level, n: usize) -> String {
+fn derived_select(level: Level, grain: Grain, source: Level, from: &str, recompute: bool) -> String {
     let key = level.key();
     let codes = match level {
         Level::District => "min(province_code) AS province_code, min(district_code) AS district_code",
@@ -257,24 +263,33 @@ fn derived_select(level: Level, grain: Grain, source: Level, n: usize) -> String
               WHEN rank = 0 THEN 'exact' WHEN rank = 1 THEN 'lower_bound' ELSE 'approx' END AS qualifier, \
          true AS derived, reporting, e.expected, source_id, CAST(NULL AS VARCHAR) AS quote, CAST(NULL AS VARCHAR) AS obs_id \
          FROM ( \
-           SELECT g.*, r.aggregation, \
-                  CASE WHEN r.aggregation = 'sum' THEN total \
-                       WHEN with_n = reporting AND with_d = reporting THEN pct(numerator, denominator) END AS value \
+           SELECT g.*, {value} AS value \
            FROM ( \
-             SELECT indicator, {key} AS code, {codes}, \
-                    min(period_start) AS period_start, max(period_end) AS period_end, sum(value) AS total, \
-                    sum(numerator) AS numerator, sum(denominator) AS denominator, count(numerator) AS with_n, \
-                    count(denominator) AS with_d, max({QUALIFIER_RANK}) AS rank, count(*) AS reporting, \
+             SELECT indicator, {aggregation} AS aggregation, {key} AS code, {codes}, \
+                    min(period_start) AS period_start, max(period_end) AS period_end, {sums} \
+                    max({QUALIFIER_RANK}) AS rank, count(*) AS reporting, \
                     CASE WHEN min(source_id) = max(source_id) THEN min(source_id) ELSE 'several' END AS source_id \
-             FROM from_{n} GROUP BY indicator, {key}, bucket, bucket_end \
-           ) g JOIN indicators r ON r.code = g.indicator \
-           WHERE r.aggregation <> 'none' \
+             FROM {from} GROUP BY indicator, {key}, bucket, bucket_end \
+           ) g \
          ) d \
          LEFT JOIN ({expected}) e ON e.code = d.code \
          WHERE d.value IS NOT NULL",
         lname = level.name(),
         gname = grain.name(),
         expected = level.expected(source),
+        aggregation = quoted(if recompute { "recompute" } else { "sum" }),
+        // A sum needs only the values; a recomputed ratio only its parts.
+        sums = if recompute {
+            "sum(numerator) AS numerator, sum(denominator) AS denominator, count(numerator) AS with_n, \
+             count(denominator) AS with_d,"
+        } else {
+            "sum(value) AS total, CAST(NULL AS DOUBLE) AS numerator, CAST(NULL AS DOUBLE) AS denominator,"
+        },
+        value = if recompute {
+            "CASE WHEN with_n = reporting AND with_d = reporting THEN pct(numerator, denominator) END"
+        } else {
+            "total"
+        },
     )
 }
 
@@ -292,16 +307,36 @@ pub fn sql(request: &Request) -> String {
     let mut ctes = vec![format!("base AS ({})", base(request))];
     let mut parts = Vec::new();
     if !request.derived_only {
-        ctes.push(format!("at_level AS ({})", regrained(grain, level)));
+        ctes.push(format!("at_level AS ({})", regrained(grain, level, "base")));
         parts.push(("reported".to_string(), reported_select(level, grain)));
     }
-    for (n, source) in level.sources().iter().enumerate() {
-        ctes.push(format!("from_{n} AS ({})", regrained(grain, *source)));
-        parts.push((format!("derived_{n}"), derived_select(level, grain, *source, n)));
+    let mut classes = Vec::new();
+    for (rule, recompute) in [("sum", false), ("recompute", true)] {
+        let members: Vec<String> =
+            request.rules.iter().filter(|(_, a)| a == rule).map(|(i, _)| quoted(i)).collect();
+        if !members.is_empty() {
+            ctes.push(format!(
+                "base_{rule} AS (SELECT * FROM base WHERE indicator IN ({}))",
+                members.join(", ")
+            ));
+            classes.push((rule, recompute));
+        }
+    }
+    for (n, source) in level.sources().iter().enumerate().filter(|_| !classes.is_empty()) {
+        let mut union = Vec::new();
+        for (rule, recompute) in &classes {
+            let from = format!("from_{n}_{rule}");
+            ctes.push(format!("{from} AS ({})", regrained(grain, *source, &format!("base_{rule}"))));
+            union.push(format!(
+                "SELECT * FROM ({}) u",
+                derived_select(level, grain, *source, &from, *recompute)
+            ));
+        }
+        parts.push((format!("derived_{n}"), union.join(" UNION ALL ")));
     }
     if parts.is_empty() {
         // Derived figures only, at the finest level: there are none.
-        ctes.push(format!("at_level AS (SELECT * FROM ({}) r WHERE false)", regrained(grain, level)));
+        ctes.push(format!("at_level AS (SELECT * FROM ({}) r WHERE false)", regrained(grain, level, "base")));
         parts.push(("reported".to_string(), reported_select(level, grain)));
     }
     // Each part keeps only the periods of units that no earlier part (reported, then the nearer
