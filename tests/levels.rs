@@ -214,3 +214,15 @@ fn the_curated_data_rolls_up_long_an_districts() {
     ]);
     assert_eq!(parse_csv(&out), [["319000.0", "2", "15", "lower_bound", "true"]]);
 }
+
+#[test]
+fn an_unknown_level_or_grain_is_named() {
+    for (filter, expected) in [
+        ("geo_level = 'provnce'", "figures has no geo_level \"provnce\"; its levels are commune, district"),
+        ("grain = 'fortnight'", "figures has no grain \"fortnight\"; its grains are reported, day"),
+    ] {
+        let run = common::chiso(&["query", &format!("SELECT count(*) FROM figures WHERE {filter}")]);
+        assert_eq!(run.code, 1);
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+    }
+}

@@ -95,7 +95,16 @@ fn allowed(filters: &[Expr], name: &str) -> Option<Vec<String>> {
 /// The plans a scan with `filters` needs.
 fn requests(filters: &[Expr]) -> Result<Vec<Request>> {
     let levels: Vec<Level> = match allowed(filters, "geo_level") {
-        Some(names) => names.iter().filter_map(|n| Level::parse(n)).collect(),
+        Some(names) => {
+            if let Some(bad) = names.iter().find(|n| Level::parse(n).is_none()) {
+                let known: Vec<&str> = LEVELS.iter().map(|l| l.name()).collect();
+                return Err(DataFusionError::Plan(format!(
+                    "figures has no geo_level {bad:?}; its levels are {}",
+                    known.join(", ")
+                )));
+            }
+            names.iter().filter_map(|n| Level::parse(n)).collect()
+        }
         None => LEVELS.to_vec(),
     };
     let grains: Vec<Grain> = match allowed(filters, "grain") {
