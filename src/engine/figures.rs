@@ -92,42 +92,45 @@ fn allowed(filters: &[Expr], name: &str) -> Option<Vec<String>> {
         .reduce(|a, b| a.into_iter().filter(|v| b.contains(v)).collect())
 }
 
-/// The plans a scan with `filters` needs.
-fn requests(filters: &[Expr]) -> Result<Vec<Request>> {
-    let levels: Vec<Level> = match allowed(filters, "geo_level") {
-        Some(names) => {
-            if let Some(bad) = names.iter().find(|n| Level::parse(n).is_none()) {
-                let known: Vec<&str> = LEVELS.iter().map(|l| l.name()).collect();
-                return Err(DataFusionError::Plan(format!(
-                    "figures has no geo_level {bad:?}; its levels are {}",
+/// The values the filters allow column `name`, parsed; all of `every` when no filter names it.
+/// A value that does not parse is an error naming the `kinds` there are.
+fn chosen<T: Copy>(
+    filters: &[Expr],
+    (name, kinds): (&str, &str),
+    every: &[T],
+    parse: fn(&str) -> Option<T>,
+    label: fn(T) -> &'static str,
+) -> Result<Vec<T>> {
+    let Some(values) = allowed(filters, name) else { return Ok(every.to_vec()) };
+    values
+        .iter()
+        .map(|v| {
+            parse(v).ok_or_else(|| {
+                let known: Vec<&str> = every.iter().map(|t| label(*t)).collect();
+                DataFusionError::Plan(format!(
+                    "figures has no {name} {v:?}; its {kinds} are {}",
                     known.join(", ")
-                )));
-            }
-            names.iter().filter_map(|n| Level::parse(n)).collect()
-        }
-        None => LEVELS.to_vec(),
-    };
-    let grains: Vec<Grain> = match allowed(filters, "grain") {
-        Some(names) => {
-            let grains: Vec<Grain> = names.iter().filter_map(|n| Grain::parse(n)).collect();
-            if let Some(bad) = names.iter().find(|n| Grain::parse(n).is_none()) {
-                let known: Vec<&str> = GRAINS.iter().map(|g| g.name()).collect();
-                return Err(DataFusionError::Plan(format!(
-                    "figures has no grain {bad:?}; its grains are {}",
-                    known.join(", ")
-                )));
-            }
-            grains
-        }
-        None => GRAINS.to_vec(),
-    };
-    let indicators = allowed(filters, "indicator").unwrap_or_default();
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The plans a scan with `filters` needs, for `indicators` (all when empty) with their `rules`.
+fn requests(filters: &[Expr], indicators: &[String], rules: &[(String, String)]) -> Result<Vec<Request>> {
+    let levels = chosen(filters, ("geo_level", "levels"), &LEVELS, Level::parse, Level::name)?;
+    let grains = chosen(filters, ("grain", "grains"), &GRAINS, Grain::parse, Grain::name)?;
     let derived_only = allowed(filters, "derived").is_some_and(|v| v == ["true"]);
     let mut out = Vec::new();
     for level in &levels {
         for grain in &grains {
-            let indicators = indicators.clone();
-            out.push(Request { level: *level, grain: *grain, indicators, derived_only, rules: Vec::new() });
+            out.push(Request {
+                level: *level,
+                grain: *grain,
+                indicators: indicators.to_vec(),
+                derived_only,
+                rules: rules.to_vec(),
+            });
         }
     }
     Ok(out)
@@ -184,12 +187,9 @@ impl TableProvider for Figures {
         let inner = SessionStateBuilder::new_from_existing(state.clone())
             .with_physical_optimizer_rules(vec![])
             .build();
-        let mut requests = requests(filters)?;
-        let wanted_indicators = requests.first().map(|r| r.indicators.clone()).unwrap_or_default();
-        let rules = rules(&inner, &wanted_indicators).await?;
-        for request in &mut requests {
-            request.rules = rules.clone();
-        }
+        let indicators = allowed(filters, "indicator").unwrap_or_default();
+        let rules = rules(&inner, &indicators).await?;
+        let requests = requests(filters, &indicators, &rules)?;
         let text = if requests.is_empty() {
             // No level or grain the filters allow: no rows, with the declared columns.
             let none = Request {
@@ -208,7 +208,7 @@ impl TableProvider for Figures {
                 .join(" UNION ALL ")
         };
         let plan = inner.create_logical_plan(&text).await?;
-        let df = DataFrame::new(inner, plan);
+        let mut df = DataFrame::new(inner, plan);
         // The declared types, whatever the SQL's expressions gave.
         let wanted: Vec<usize> = match projection {
             Some(p) => p.clone(),
@@ -222,7 +222,6 @@ impl TableProvider for Figures {
                     .alias(field.name())
             })
             .collect();
-        let mut df = df;
         let unqualified = filters.iter().map(|f| {
             f.clone()
                 .transform(|e| {

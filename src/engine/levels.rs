@@ -57,8 +57,9 @@ impl Level {
         match self {
             Level::Commune => &[],
             Level::District => &[Level::Commune],
-            Level::Province | Level::Region | Level::National | Level::Province2025 => {
-                &[Level::Province, Level::District, Level::Commune][usize::from(self == Level::Province)..]
+            Level::Province => &[Level::District, Level::Commune],
+            Level::Region | Level::National | Level::Province2025 => {
+                &[Level::Province, Level::District, Level::Commune]
             }
         }
     }
@@ -78,18 +79,12 @@ impl Level {
     /// How many units of reported level `source` each unit of this level holds: SQL giving
     /// `(code, expected)` from the reference tables.
     fn expected(self, source: Level) -> String {
-        let (table, province) = match source {
-            Level::Commune => ("communes", "province_code"),
-            Level::District => ("districts", "province_code"),
-            _ => ("provinces", "code"),
-        };
-        let key = match self {
-            Level::District => "district_code".to_string(),
-            Level::Province => province.to_string(),
-            Level::Region => format!("region({province})"),
-            Level::National => "'VN'".to_string(),
-            Level::Province2025 => format!("province_2025({province})"),
-            Level::Commune => "code".to_string(),
+        // The reference tables name their parent codes as observations do, but for the
+        // provinces table, whose own code is `code`.
+        let (table, key) = match source {
+            Level::Commune => ("communes", self.key().to_string()),
+            Level::District => ("districts", self.key().to_string()),
+            _ => ("provinces", self.key().replace("province_code", "code")),
         };
         format!("SELECT {key} AS code, count(*) AS expected FROM {table} GROUP BY {key}")
     }
