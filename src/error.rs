@@ -225,6 +225,12 @@ impl Error {
         Error::Setting { name, value: None, problem: problem.into() }
     }
 
+    /// This error's own message (without its causes), with each setting named by `setting`: the
+    /// library's own name in `Display`, the flag on the command line.
+    pub fn worded(&self, setting: &dyn Fn(&str) -> String) -> String {
+        Worded(self, setting).to_string()
+    }
+
     /// This error, with `context` saying what was being done.
     pub fn context(self, context: impl Into<String>) -> Self {
         Error::Context { context: context.into(), source: Box::new(self) }
@@ -266,9 +272,13 @@ pub fn did_you_mean(name: &str, candidates: &[String]) -> String {
         .unwrap_or_default()
 }
 
-impl fmt::Display for Error {
+/// An error's own message with each setting named by a chosen function (see [`Error::worded`]).
+struct Worded<'a>(&'a Error, &'a dyn Fn(&str) -> String);
+
+impl fmt::Display for Worded<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        let setting = self.1;
+        match self.0 {
             Error::Usage(msg) => f.write_str(msg),
             Error::Internal(msg) => {
                 write!(f, "internal error: {msg}. This is a bug in chiso: please report it with the command that caused it")
@@ -277,12 +287,14 @@ impl fmt::Display for Error {
             Error::Statements { what, found, .. } => {
                 write!(f, "{what} must hold exactly one statement, it has {found}")
             }
-            Error::Setting { name, value: Some(value), problem } => write!(f, "{name} {value}: {problem}"),
-            Error::Setting { name, value: None, problem } => write!(f, "{name} {problem}"),
-            Error::NotFound { kind, name, candidates, within, setting } => {
+            Error::Setting { name, value: Some(value), problem } => {
+                write!(f, "{} {value}: {problem}", setting(name))
+            }
+            Error::Setting { name, value: None, problem } => write!(f, "{} {problem}", setting(name)),
+            Error::NotFound { kind, name, candidates, within, setting: named } => {
                 let noun = kind.noun();
-                match setting {
-                    Some(setting) => write!(f, "{setting} {name}: {within} has no such {noun}")?,
+                match named {
+                    Some(named) => write!(f, "{} {name}: {within} has no such {noun}", setting(named))?,
                     None => write!(f, "{within} has no {noun} {name}")?,
                 }
                 if candidates.is_empty() {
@@ -317,9 +329,12 @@ impl fmt::Display for Error {
                 warehouse.display(),
                 lock.display()
             ),
-            Error::Memory(e) => {
-                write!(f, "{}\nThe query needs more memory than the memory limit allows: raise the limit, or remove it.", e.find_root())
-            }
+            Error::Memory(e) => write!(
+                f,
+                "{}\nThe query needs more memory than {} allows: raise the limit, or leave it out.",
+                e.find_root(),
+                setting("memory_limit")
+            ),
             Error::Timeout { seconds } => write!(f, "the command did not finish within {seconds} s"),
             Error::Cluster { message, .. } => f.write_str(message),
             Error::NotBuilt { what, feature } => write!(
@@ -331,6 +346,12 @@ impl fmt::Display for Error {
             Error::Query(e) => write!(f, "{}", e.find_root()),
             Error::Context { context, .. } => f.write_str(context),
         }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Worded(self, &|name| name.to_string()).fmt(f)
     }
 }
 
@@ -346,10 +367,10 @@ impl std::error::Error for Error {
     }
 }
 
-/// `error` followed by each of its causes, `: `-separated: the one line a user reads.
-pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut next = error.source();
+/// A message followed by each of its causes from `next` on, `: `-separated: the one line a user
+/// reads (`chain(e.to_string(), e.source())`).
+pub fn chain(head: String, mut next: Option<&(dyn std::error::Error + 'static)>) -> String {
+    let mut text = head;
     while let Some(cause) = next {
         text.push_str(": ");
         text.push_str(&cause.to_string());
@@ -384,7 +405,10 @@ mod tests {
     fn a_chain_reads_as_one_line() {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
         let e = Error::io("/w/x.csv", "read", io).context("cannot build the warehouse /w");
-        assert_eq!(chain(&e), "cannot build the warehouse /w: cannot read /w/x.csv: gone");
+        assert_eq!(
+            chain(e.to_string(), std::error::Error::source(&e)),
+            "cannot build the warehouse /w: cannot read /w/x.csv: gone"
+        );
         assert_eq!(e.exit_code(), 1);
         assert!(matches!(e.root(), Error::Io { .. }));
     }

@@ -8,36 +8,24 @@ pub fn flag(name: &str) -> String {
     format!("--{}", name.replace('_', "-"))
 }
 
-/// The one message a user reads for `e`, causes included.
+/// The one message a user reads for `e`, causes included, settings worded as flags.
 pub fn render(e: &Error) -> String {
+    let text = chain(e.worded(&flag), std::error::Error::source(e));
     match e {
-        Error::Setting { name, value: Some(value), problem } => format!("{} {value}: {problem}", flag(name)),
-        Error::Setting { name, value: None, problem } => format!("{} {problem}", flag(name)),
-        Error::NotFound { setting: Some(setting), name, .. } => {
-            // The library's wording starts with the setting's name: put the flag in its place.
-            let text = e.to_string();
-            let rest = text.strip_prefix(&format!("{setting} {name}")).unwrap_or(&text);
-            format!("{} {name}{rest}", flag(setting))
-        }
-        Error::Exists { path } => format!("{} already exists; pass --overwrite to replace it", path.display()),
-        Error::Busy { .. } => format!("{e}, or wait longer with --wait SECONDS"),
-        Error::Memory(inner) => format!(
-            "{}\nThe query needs more memory than --memory-limit allows: raise the limit, or leave it out.",
-            inner.find_root()
-        ),
+        Error::Exists { .. } => format!("{text}; pass --overwrite to replace it"),
+        Error::Busy { .. } => format!("{text}, or wait longer with --wait SECONDS"),
         Error::NoWarehouse { path, source: None } => {
-            format!("{e}: create one with `chiso build --out {}`", path.display())
+            format!("{text}: create one with `chiso build --out {}`", path.display())
         }
         Error::NoWarehouse { source: Some(_), .. } => format!(
-            "{}\nPass --warehouse with a directory of Parquet tables, or leave it out to use the built-in data.",
-            chain(e)
+            "{text}\nPass --warehouse with a directory of Parquet tables, or leave it out to use the built-in data."
         ),
-        Error::DefaultWarehouse { .. } => format!(
-            "{}\nSet CHISO_CACHE_DIR to a writable directory, or pass --warehouse DIR.",
-            chain(e)
-        ),
+        Error::DefaultWarehouse { .. } => {
+            format!("{text}\nSet CHISO_CACHE_DIR to a writable directory, or pass --warehouse DIR.")
+        }
+        // A cause may name a setting too: word it here, not in the library's `Display`.
         Error::Context { context, source } => format!("{context}: {}", render(source)),
-        _ => chain(e),
+        _ => text,
     }
 }
 
