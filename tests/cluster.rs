@@ -33,6 +33,15 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Two different free ports: both are held while the second is chosen (one after the other, the
+/// system may hand out the same port twice, and an executor refuses equal ports).
+fn two_free_ports() -> (String, String) {
+    let first = TcpListener::bind("127.0.0.1:0").unwrap();
+    let second = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = |l: &TcpListener| l.local_addr().unwrap().port().to_string();
+    (port(&first), port(&second))
+}
+
 fn service(args: &[&str], log: &Path) -> Child {
     let log = std::fs::File::create(log).unwrap();
     Command::new(env!("CARGO_BIN_EXE_chiso"))
@@ -69,7 +78,7 @@ fn start(executors: usize, wh: &str) -> Cluster {
     wait_for_port(port, "scheduler", &mut scheduler);
     let mut cluster = Cluster { url: format!("df://{bind}"), scheduler, executors: Vec::new(), work };
     for i in 0..executors {
-        let (flight, grpc) = (free_port().to_string(), free_port().to_string());
+        let (flight, grpc) = two_free_ports();
         let dir = cluster.work.path().join(format!("executor-{i}"));
         std::fs::create_dir(&dir).unwrap();
         let args = [
@@ -374,7 +383,7 @@ fn a_warehouse_the_cluster_cannot_see_is_an_error_not_an_empty_answer() {
     let hidden = Path::new(&wh);
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
-    let (flight, grpc) = (free_port().to_string(), free_port().to_string());
+    let (flight, grpc) = two_free_ports();
     let executor = ["executor", "--scheduler", &bind, "--flight-port", &flight, "--grpc-port", &grpc];
     // sum(value) needs the files (count(*) alone is answered from the footers the client read).
     let sql = "select count(*), sum(value) from observations";
