@@ -216,6 +216,27 @@ fn the_curated_data_rolls_up_long_an_districts() {
 }
 
 #[test]
+fn a_running_total_is_not_summed_with_a_flow_of_the_year() {
+    // Long An's applications for CCCD: Cần Giuộc "hơn 198.600 trường hợp" (no start: a running
+    // total) and Bến Lức "Từ đầu năm 2024 đến nay ... hơn 6.400" (since 1 January). Over the year
+    // they stay two figures of one district each; 198,600 + 6,400 would mix two kinds of count.
+    let out = ok(&[
+        "query",
+        "SELECT period, value, reporting, expected, qualifier FROM figures WHERE indicator = 'cccd_applications' \
+         AND geo_level = 'province' AND grain = 'year' AND code = '80' ORDER BY value",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        parse_csv(&out),
+        [
+            ["2024-01-01..2024-08-31", "6400.0", "1", "15", "lower_bound"],
+            ["to 2024-08-31", "198600.0", "1", "15", "lower_bound"],
+        ]
+    );
+}
+
+#[test]
 fn an_unknown_level_or_grain_is_named() {
     for (filter, expected) in [
         ("geo_level = 'provnce'", "figures has no geo_level \"provnce\"; its levels are commune, district"),

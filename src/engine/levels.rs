@@ -195,7 +195,9 @@ fn regrained(grain: Grain, level: Level, from: &str) -> String {
             let bucket = format!("CAST(date_trunc('{g}', period_end) AS DATE)");
             // Every way of combining a unit's period is computed, and the indicator's kind picks
             // one: a stock (or a rate at a date) its last value, a flow the sum, a rate of a flow
-            // its summed parts. A flow counts only when its period lies inside one bucket.
+            // its summed parts. A flow counts only when its period lies inside one bucket; a
+            // flow's running total (no start: everything to date) is kept apart and, like a
+            // stock, takes its last value.
             format!(
                 "SELECT {unit}, bucket, CAST(NULL AS DATE) AS bucket_end, \
                  CASE WHEN over_time = 'last' THEN CAST(NULL AS DATE) ELSE first_start END AS period_start, period_end, \
@@ -205,8 +207,8 @@ fn regrained(grain: Grain, level: Level, from: &str) -> String {
                  CASE WHEN rank = 0 THEN 'exact' WHEN over_time = 'last' THEN last_q ELSE 'approx' END AS qualifier, \
                  source_id, quote, obs_id \
                  FROM ( \
-                   SELECT g.*, CASE WHEN r.kind = 'flow' THEN 'sum' WHEN r.kind = 'ratio' AND starts > 0 THEN 'parts' \
-                                    ELSE 'last' END AS over_time \
+                   SELECT g.*, CASE WHEN starts = 0 THEN 'last' WHEN r.kind = 'flow' THEN 'sum' \
+                                    WHEN r.kind = 'ratio' THEN 'parts' ELSE 'last' END AS over_time \
                    FROM ( \
                      SELECT {unit}, {bucket} AS bucket, min(period_start) AS first_start, count(period_start) AS starts, \
                             max(period_end) AS period_end, sum(value) AS total, sum(numerator) AS parts_n, \
@@ -218,7 +220,7 @@ fn regrained(grain: Grain, level: Level, from: &str) -> String {
                             CASE WHEN count(*) = 1 THEN min(quote) END AS quote, \
                             CASE WHEN count(*) = 1 THEN min(obs_id) END AS obs_id \
                      FROM {from} WHERE {at} AND (period_start IS NULL OR period_start >= {bucket}) \
-                     GROUP BY {unit}, {bucket} \
+                     GROUP BY {unit}, {bucket}, period_start IS NULL \
                    ) g JOIN indicators r ON r.code = g.indicator \
                  ) t"
             )
@@ -264,7 +266,7 @@ fn derived_select(level: Level, grain: Grain, source: Level, from: &str, recompu
                     min(period_start) AS period_start, max(period_end) AS period_end, {sums} \
                     max({QUALIFIER_RANK}) AS rank, count(*) AS reporting, \
                     CASE WHEN min(source_id) = max(source_id) THEN min(source_id) ELSE 'several' END AS source_id \
-             FROM {from} GROUP BY indicator, {key}, bucket, bucket_end \
+             FROM {from} GROUP BY indicator, {key}, bucket, bucket_end, period_start IS NULL \
            ) g \
          ) d \
          LEFT JOIN ({expected}) e ON e.code = d.code \
