@@ -5,9 +5,12 @@ WITH parts AS (
 ),
 part_counts AS (SELECT total, count(*) AS n FROM parts GROUP BY total),
 part_sums AS (
-    SELECT o.source_id, o.province_code, o.district_code, o.period_end, x.total, sum(o.value) AS value, count(*) AS n
-    FROM observations o JOIN parts x ON o.indicator = x.part
-    GROUP BY o.source_id, o.province_code, o.district_code, o.period_end, x.total
+    SELECT o.source_id, o.province_code, o.district_code, o.commune_code, o.period_end, x.total,
+           sum(o.value) AS value, count(*) AS n
+    -- The few parts first: DataFusion builds its hash table on the left side when it cannot
+    -- tell the sizes (here: the unnested list), and all the observations would be held.
+    FROM parts x JOIN observations o ON o.indicator = x.part
+    GROUP BY o.source_id, o.province_code, o.district_code, o.commune_code, o.period_end, x.total
 ),
 rates AS (
     SELECT
@@ -23,15 +26,17 @@ rates AS (
           END
 ),
 sums AS (
+    -- The sums of parts are few: the totals are looked up from them, not the other way round.
     SELECT
         'parts_sum' AS "check", t.obs_id, t.province_code, t.indicator, t.value AS stated, s.value AS recomputed, t.quote,
         'total ' || CAST(t.value AS VARCHAR) || ' but its parts sum to ' || CAST(s.value AS VARCHAR) AS message
-    FROM observations t
-    JOIN part_counts pc ON pc.total = t.indicator
-    JOIN part_sums s ON s.total = t.indicator AND s.source_id = t.source_id AND s.period_end = t.period_end
-        AND (s.province_code IS NOT DISTINCT FROM t.province_code)
-        AND (s.district_code IS NOT DISTINCT FROM t.district_code)
-    WHERE s.n = pc.n AND t.qualifier = 'exact' AND abs(t.value - s.value) > 1e-6
+    FROM part_sums s
+    JOIN part_counts pc ON pc.total = s.total AND pc.n = s.n
+    JOIN observations t ON t.indicator = s.total AND t.source_id = s.source_id AND t.period_end = s.period_end
+        AND (t.province_code IS NOT DISTINCT FROM s.province_code)
+        AND (t.district_code IS NOT DISTINCT FROM s.district_code)
+        AND (t.commune_code IS NOT DISTINCT FROM s.commune_code)
+    WHERE t.qualifier = 'exact' AND abs(t.value - s.value) > 1e-6
 )
 SELECT * FROM rates
 UNION ALL

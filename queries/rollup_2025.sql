@@ -1,15 +1,18 @@
 -- Legacy-province figures of one indicator mapped onto the 34 provinces in force since 2025-07-01.
 -- Counts are summed only when every merged province reports the same period; rates are recomputed
 -- from numerators and denominators, never summed or averaged; otherwise the value is left empty.
+-- A legacy province that reports no figure has one derived from its districts or communes (see the table `figures`).
 -- @param indicator text = eid_accounts -- indicator code
+-- @param min_coverage float = 0.5 -- a derived legacy-province figure counts when at least this share (0 to 1) of the units below it report
 WITH latest AS (
     SELECT * FROM (
-        SELECT o.*, row_number() OVER (
-            PARTITION BY o.province_code
-            ORDER BY o.period_end DESC, o.period_start ASC NULLS FIRST, o.obs_id
+        SELECT f.*, row_number() OVER (
+            PARTITION BY f.code
+            ORDER BY f.period_end DESC, f.period_start ASC NULLS FIRST, f.obs_id
         ) AS recency
-        FROM observations o
-        WHERE o.indicator = $indicator AND o.geo_level = 'province'
+        FROM figures f
+        WHERE f.indicator = $indicator AND f.geo_level = 'province' AND f.grain = 'reported'
+          AND (NOT f.derived OR f.reporting >= $min_coverage * coalesce(f.expected, f.reporting))
     ) ranked
     WHERE recency = 1
 ),

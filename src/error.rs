@@ -21,6 +21,8 @@ pub enum Thing {
     Parameter,
     /// A column of a result.
     Column,
+    /// A value a setting allows.
+    Value,
 }
 
 impl Thing {
@@ -31,6 +33,7 @@ impl Thing {
             Thing::SavedQuery => "saved query",
             Thing::Parameter => "parameter",
             Thing::Column => "column",
+            Thing::Value => "value",
         }
     }
 }

@@ -115,7 +115,13 @@ fn time_series_has_one_line_and_a_point_per_figure() {
         "--start",
         "2024-01-01",
     ]);
+    // Daily figures are shown by month unless a grain is asked for: 12 months of 2024.
     let args = ["--warehouse", wh, "--param", "indicator=eid_accounts", "--param", "province=Nghệ An"];
+    let rows = parse_csv(&ok(&[&["run", "timeseries", "--format", "csv"][..], &args].concat()));
+    assert_eq!(rows.len(), 12);
+    let svg = chart(dir.path(), "monthly.svg", &[&["--query", "timeseries"][..], &args].concat());
+    assert_eq!((series_lines(&svg), count(&svg, "circle")), (1, 12));
+    let args = [&args[..], &["--param", "grain=day"]].concat();
     let rows = parse_csv(&ok(&[&["run", "timeseries", "--format", "csv"][..], &args].concat()));
     assert!(rows.len() > 200, "{}", rows.len());
     let svg = chart(dir.path(), "ts.svg", &[&["--query", "timeseries"][..], &args].concat());

@@ -247,3 +247,16 @@ fn an_unknown_level_or_grain_is_named() {
         assert!(run.stderr.contains(expected), "{}", run.stderr);
     }
 }
+
+#[test]
+fn every_level_and_grain_plans_with_every_column() {
+    // Unfiltered, `figures` plans all 36 level and grain pairs at once; each names its source.
+    let out = ok(&[
+        "query",
+        "SELECT count(*) > 0, count(*) = count(source_id), count(DISTINCT grain), count(DISTINCT geo_level) FROM figures",
+        "--format",
+        "csv",
+    ]);
+    // The curated data has no commune figures: five levels of six.
+    assert_eq!(parse_csv(&out), [["true", "true", "6", "5"]]);
+}

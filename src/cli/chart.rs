@@ -102,11 +102,15 @@ pub async fn run(cli: &Cli, args: &ChartArgs) -> Result<()> {
 
 /// `Indicator name: query (param=value, …)` from the saved query and the values it ran with.
 fn title(query: &SavedQuery, given: &[(String, String)], indicator: Option<&(String, String)>) -> String {
+    // The values that differ from the defaults: the ones that make this chart this one.
     let others: Vec<String> = query
         .params
         .iter()
         .filter(|p| p.name != "indicator")
-        .filter_map(|p| query.value_of(&p.name, given).map(|v| format!("{}={v}", p.name)))
+        .filter_map(|p| {
+            query.value_of(&p.name, given).filter(|v| Some(v) != p.default.as_ref()).map(|v| (p, v))
+        })
+        .map(|(p, v)| format!("{}={v}", p.name))
         .collect();
     let head = match indicator {
         Some((_, name)) => format!("{name}: {}", query.name),

@@ -62,7 +62,11 @@ fn help(query: &SavedQuery) -> String {
                 Some(d) => format!("default {d}"),
                 None => "required".to_string(),
             };
-            out.push_str(&format!("  {:<16} {:<6} {:<28} {}\n", p.name, p.ty, default, p.help));
+            let mut about = p.help.clone();
+            if !p.choices.is_empty() {
+                about.push_str(&format!(" (one of: {})", p.choices.join(", ")));
+            }
+            out.push_str(&format!("  {:<16} {:<6} {:<28} {about}\n", p.name, p.ty, default));
         }
     }
     out

@@ -1,7 +1,8 @@
 //! The table `figures`: every indicator at every level and grain ([`super::levels`]), planned for
 //! what a query asks. Its filters on `geo_level`, `grain`, `indicator` and `derived` choose the
-//! SQL that is planned (an unfiltered column means all its values), so a query over one
-//! indicator, level and grain reads only what that needs.
+//! SQL that is planned (an unfiltered column means all its values), and those on `province_code`
+//! and `code` choose the rows read, so a query over one indicator, level, grain and place reads
+//! only what that needs.
 use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
@@ -46,6 +47,7 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         number("value"),
         number("numerator"),
         number("denominator"),
+        number("target"),
         text("qualifier"),
         Field::new("derived", DataType::Boolean, true),
         count("reporting"),
@@ -121,8 +123,24 @@ fn requests(filters: &[Expr], indicators: &[String], rules: &[(String, String)])
     let levels = chosen(filters, ("geo_level", "levels"), &LEVELS, Level::parse, Level::name)?;
     let grains = chosen(filters, ("grain", "grains"), &GRAINS, Grain::parse, Grain::name)?;
     let derived_only = allowed(filters, "derived").is_some_and(|v| v == ["true"]);
+    let provinces = allowed(filters, "province_code");
+    let codes = allowed(filters, "code");
     let mut out = Vec::new();
     for level in &levels {
+        // Units of these levels hold only rows with their own code in the column of that name.
+        let mut within = Vec::new();
+        if let Some(p) = &provinces {
+            within.push(("province_code", p.clone()));
+        }
+        let column = match level {
+            Level::Commune => Some("commune_code"),
+            Level::District => Some("district_code"),
+            Level::Province => Some("province_code"),
+            _ => None,
+        };
+        if let (Some(column), Some(codes)) = (column, &codes) {
+            within.push((column, codes.clone()));
+        }
         for grain in &grains {
             out.push(Request {
                 level: *level,
@@ -130,6 +148,7 @@ fn requests(filters: &[Expr], indicators: &[String], rules: &[(String, String)])
                 indicators: indicators.to_vec(),
                 derived_only,
                 rules: rules.to_vec(),
+                within: within.clone(),
             });
         }
     }
@@ -198,6 +217,7 @@ impl TableProvider for Figures {
                 indicators: Vec::new(),
                 derived_only: true,
                 rules: Vec::new(),
+                within: Vec::new(),
             };
             format!("SELECT * FROM ({}) r WHERE false", sql(&none))
         } else {

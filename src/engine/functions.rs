@@ -11,7 +11,7 @@ use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility}
 use datafusion::prelude::SessionContext;
 
 use crate::numbers::parse_vn_number;
-use crate::storage::reference::reference;
+use crate::storage::reference::{code_by_name, communes, reference};
 
 /// How one function is called and what it does, for `chiso functions`.
 pub struct FunctionDoc {
@@ -87,6 +87,35 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         examples: &[("province_2025('34')", "33"), ("province_2025('06')", "19"), ("province_2025('40')", "40")],
     },
     FunctionDoc {
+        name: "place_code",
+        signature: "place_code(level text, place text) -> text",
+        about: "The code of a unit at a level of `figures` (commune, district, province, region, national, \
+                province_2025), given by code or by name; a name several units share takes its province \
+                after a comma. NULL if there is no such unit, or several.",
+        examples: &[
+            ("place_code('district', 'Bến Lức')", "803"),
+            ("place_code('district', 'Châu Thành')", ""),
+            ("place_code('district', 'huyen chau thanh, Long An')", "808"),
+            ("place_code('commune', 'Phúc Xá')", "00001"),
+            ("place_code('province', 'nghe an')", "40"),
+            ("place_code('region', 'Tay Nguyen')", "Tây Nguyên"),
+            ("place_code('national', 'Việt Nam')", "VN"),
+            ("place_code('province_2025', 'Hưng Yên')", "33"),
+        ],
+    },
+    FunctionDoc {
+        name: "place_name",
+        signature: "place_name(level text, code text) -> text",
+        about: "The name of the unit with `code` at a level of `figures`. NULL if there is none.",
+        examples: &[
+            ("place_name('district', '803')", "Bến Lức"),
+            ("place_name('commune', '00001')", "Phúc Xá"),
+            ("place_name('province', '34')", "Thái Bình"),
+            ("place_name('province_2025', '33')", "Hưng Yên"),
+            ("place_name('national', 'VN')", "Việt Nam"),
+        ],
+    },
+    FunctionDoc {
         name: "region",
         signature: "region(code text) -> text",
         about: "The statistical region (one of six) of a legacy province code.",
@@ -97,6 +126,50 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
 /// The legacy code for a code or name (see [`FUNCTIONS`]).
 pub fn resolve_province(input: &str) -> Option<String> {
     reference().province_code(input)
+}
+
+/// The code of `place` at `level` (see [`FUNCTIONS`]).
+pub fn place_code(level: &str, place: &str) -> Option<String> {
+    let r = reference();
+    let place = place.trim();
+    let given_code = !place.is_empty() && place.bytes().all(|b| b.is_ascii_digit());
+    match level {
+        "commune" if given_code => {
+            let code = format!("{place:0>5}");
+            communes().iter().any(|c| c.code == code).then_some(code)
+        }
+        "commune" => code_by_name(
+            communes().iter().map(|c| (c.code.as_str(), c.name.as_str(), c.province_code.as_str())),
+            place,
+        ),
+        "district" if given_code => {
+            let code = format!("{place:0>3}");
+            r.districts.iter().any(|d| d.code == code).then_some(code)
+        }
+        "district" => code_by_name(
+            r.districts.iter().map(|d| (d.code.as_str(), d.name.as_str(), d.province_code.as_str())),
+            place,
+        ),
+        "province" => r.province_code(place),
+        "region" => r.region(place),
+        "national" => Some("VN".to_string()),
+        "province_2025" => r.province_2025_code(place),
+        _ => None,
+    }
+}
+
+/// The name of the unit `code` at `level` (see [`FUNCTIONS`]).
+pub fn place_name(level: &str, code: &str) -> Option<String> {
+    let r = reference();
+    match level {
+        "commune" => communes().iter().find(|c| c.code == code).map(|c| c.name.clone()),
+        "district" => r.districts.iter().find(|d| d.code == code).map(|d| d.name.clone()),
+        "province" => r.provinces.get(code).map(|p| p.name.clone()),
+        "region" => r.region(code),
+        "national" => (code == "VN").then(|| "Việt Nam".to_string()),
+        "province_2025" => r.provinces_2025.get(code).cloned(),
+        _ => None,
+    }
 }
 
 /// A period label (see [`FUNCTIONS`]).
@@ -143,6 +216,20 @@ fn text_fn(
         let input = arrays[0].as_string::<i32>();
         let out: StringArray =
             (0..rows).map(|i| if input.is_null(i) { None } else { f(input.value(i)) }).collect();
+        Arc::new(out)
+    })
+}
+
+/// A function of two texts, row by row; NULL in, NULL out.
+fn text_fn2(
+    args: &[ColumnarValue],
+    f: impl Fn(&str, &str) -> Option<String>,
+) -> datafusion::error::Result<ColumnarValue> {
+    map_rows(args, |arrays, rows| {
+        let (a, b) = (arrays[0].as_string::<i32>(), arrays[1].as_string::<i32>());
+        let out: StringArray = (0..rows)
+            .map(|i| if a.is_null(i) || b.is_null(i) { None } else { f(a.value(i), b.value(i)) })
+            .collect();
         Arc::new(out)
     })
 }
@@ -219,6 +306,8 @@ pub fn udfs() -> Vec<ScalarUDF> {
         udf("province_2025", vec![Utf8], Utf8, |args| {
             text_fn(args, |code| reference().provinces.get(code).map(|p| p.code_2025.clone()))
         }),
+        udf("place_code", vec![Utf8, Utf8], Utf8, |args| text_fn2(args, place_code)),
+        udf("place_name", vec![Utf8, Utf8], Utf8, |args| text_fn2(args, place_name)),
         udf("region", vec![Utf8], Utf8, |args| {
             text_fn(args, |code| reference().provinces.get(code).map(|p| p.region.clone()))
         }),

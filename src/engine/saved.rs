@@ -6,6 +6,7 @@
 //! -- One line saying what the query answers.
 //! -- @param indicator text = eid_accounts -- indicator code (see the indicators table)
 //! -- @param as_of date -- required: no default
+//! -- @param level text in province|region|national = province -- one of the listed values
 //! ```
 use std::fmt;
 use std::path::Path;
@@ -94,6 +95,8 @@ pub struct Param {
     pub ty: ParamType,
     /// Default value as written in the header; `None` makes the parameter required.
     pub default: Option<String>,
+    /// The values allowed (`in a|b|c` in the header); empty when any value of the type is.
+    pub choices: Vec<String>,
     /// What the parameter means.
     pub help: String,
 }
@@ -157,6 +160,15 @@ impl SavedQuery {
                 let problem = format!("saved query {} needs it ({}): {}", self.name, p.ty.describe(), p.help);
                 return Err(Error::setting("param", format!("{}=<{}>", p.name, p.ty), problem));
             };
+            if !p.choices.is_empty() && !p.choices.iter().any(|c| c == raw) {
+                return Err(Error::NotFound {
+                    kind: Thing::Value,
+                    name: raw.to_string(),
+                    candidates: p.choices.clone(),
+                    within: format!("parameter {} of {}", p.name, self.name),
+                    setting: Some("param"),
+                });
+            }
             let value = p.ty.value(raw).ok_or_else(|| {
                 let problem =
                     format!("parameter {} of {} must be {}, not {raw:?}", p.name, self.name, p.ty.describe());
@@ -196,12 +208,23 @@ fn parse_param(query: &str, decl: &str) -> Result<Param> {
     let name = words.next().ok_or_else(|| bad("no name"))?.to_string();
     let ty_word = words.next().ok_or_else(|| bad("no type"))?;
     let ty = ParamType::parse(ty_word).ok_or_else(|| bad("type must be text, int, float or date"))?;
+    let choices: Vec<String> = match (words.next(), words.next(), words.next()) {
+        (None, _, _) => Vec::new(),
+        (Some("in"), Some(list), None) => list.split('|').map(str::to_string).collect(),
+        _ => return Err(bad("after the type only `in a|b|c` may follow")),
+    };
+    if choices.iter().any(|c| c.is_empty() || ty.value(c).is_none()) {
+        return Err(bad("every value after `in` must be of the declared type"));
+    }
     if let Some(d) = &default {
         if ty.value(d).is_none() {
             return Err(bad("the default is not of the declared type"));
         }
+        if !choices.is_empty() && !choices.contains(d) {
+            return Err(bad("the default is not one of the values after `in`"));
+        }
     }
-    Ok(Param { name, ty, default, help })
+    Ok(Param { name, ty, default, choices, help })
 }
 
 /// Every saved query: the ones built into chiso, then those in `dir` (which replace built-in
@@ -271,5 +294,21 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_parameter_may_list_its_values() {
+        let text =
+            "-- Levels.\n-- @param level text in province|region = province -- the level\nSELECT $level";
+        let q = SavedQuery::parse("demo", text).unwrap();
+        assert_eq!(q.params[0].choices, ["province", "region"]);
+        assert_eq!(q.bind(&[]).unwrap()[0].1, ScalarValue::Utf8(Some("province".into())));
+        let err = q.bind(&[("level".into(), "regoin".into())]).unwrap_err().to_string();
+        assert!(err.contains("it has province, region. Did you mean region?"), "{err}");
+        let bad = "-- Levels.\n-- @param level text in province|region = district\nSELECT 1";
+        let err = SavedQuery::parse("demo", bad).unwrap_err().to_string();
+        assert!(err.contains("the default is not one of the values after `in`"), "{err}");
+        let bad = "-- Levels.\n-- @param level text province region\nSELECT 1";
+        assert!(SavedQuery::parse("demo", bad).is_err());
     }
 }

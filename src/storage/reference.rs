@@ -34,6 +34,19 @@ pub struct District {
     pub province_code: String,
 }
 
+/// A legacy commune.
+#[derive(Debug, Clone)]
+pub struct Commune {
+    /// 5-digit code.
+    pub code: String,
+    /// Name without the word xã / phường / thị trấn.
+    pub name: String,
+    /// Code of its district.
+    pub district_code: String,
+    /// Code of its province.
+    pub province_code: String,
+}
+
 /// The reference tables, indexed.
 #[derive(Debug, Default)]
 pub struct Reference {
@@ -96,6 +109,53 @@ pub fn reference() -> &'static Reference {
     })
 }
 
+/// The 10,035 legacy communes, loaded on first use (apart from the rest, which is smaller and
+/// needed more often).
+pub fn communes() -> &'static [Commune] {
+    static CELL: OnceLock<Vec<Commune>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut out = Vec::new();
+        for batch in rows("communes") {
+            for i in 0..batch.num_rows() {
+                out.push(Commune {
+                    code: column(&batch, "code", i),
+                    name: column(&batch, "name", i),
+                    district_code: column(&batch, "district_code", i),
+                    province_code: column(&batch, "province_code", i),
+                });
+            }
+        }
+        out
+    })
+}
+
+/// The words that may come before a unit's name, folded.
+const UNIT_WORDS: [&str; 10] =
+    ["tinh ", "thanh pho ", "tp. ", "tp.", "huyen ", "quan ", "thi xa ", "thi tran ", "xa ", "phuong "];
+
+/// `folded` without a leading unit word.
+fn bare(folded: &str) -> &str {
+    UNIT_WORDS.iter().find_map(|p| folded.strip_prefix(p)).map(str::trim).unwrap_or(folded)
+}
+
+/// The one code among `units` (`(code, name, province code)`) named `input`: a name, or a name
+/// and its province after a comma (`Châu Thành, Long An`) where the name alone is ambiguous.
+pub fn code_by_name<'a>(
+    units: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+    input: &str,
+) -> Option<String> {
+    let (name, province) = match input.split_once(',') {
+        Some((n, p)) => (n, reference().province_code(p)),
+        None => (input, None),
+    };
+    let folded = fold(name);
+    let name = bare(&folded);
+    let mut found =
+        units.filter(|(_, n, p)| fold(n) == name && province.as_deref().is_none_or(|want| want == *p));
+    let first = found.next()?;
+    found.next().is_none().then(|| first.0.to_string())
+}
+
 impl Reference {
     /// The legacy code of a province given by code or by name (with or without tone marks or the
     /// words tỉnh / thành phố).
@@ -105,13 +165,25 @@ impl Reference {
             let code = format!("{trimmed:0>2}");
             return self.provinces.contains_key(&code).then_some(code);
         }
-        let folded = fold(trimmed);
-        let bare = ["tinh ", "thanh pho ", "tp. ", "tp."]
-            .iter()
-            .find_map(|p| folded.strip_prefix(p))
-            .map(str::trim)
-            .unwrap_or(&folded);
-        self.province_by_name.get(bare).cloned()
+        self.province_by_name.get(bare(&fold(trimmed))).cloned()
+    }
+
+    /// The code of a 2025 province given by code or by name.
+    pub fn province_2025_code(&self, input: &str) -> Option<String> {
+        let trimmed = input.trim();
+        if !trimmed.is_empty() && trimmed.len() <= 2 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+            let code = format!("{trimmed:0>2}");
+            return self.provinces_2025.contains_key(&code).then_some(code);
+        }
+        let want = fold(trimmed);
+        let want = bare(&want);
+        self.provinces_2025.iter().find(|(_, name)| fold(name) == want).map(|(code, _)| code.clone())
+    }
+
+    /// The statistical region named `input` (tone marks optional), as the tables write it.
+    pub fn region(&self, input: &str) -> Option<String> {
+        let want = fold(input);
+        self.provinces.values().map(|p| &p.region).find(|r| fold(r) == want).cloned()
     }
 
     /// Folded province names with their codes, longest first (for finding them in text).
