@@ -2,6 +2,9 @@
 # Runs the standard suite (benches/queries/*.sql) through chiso and through DuckDB on the same
 # Parquet files with the same SQL, alternating, several runs each, and prints per query the median
 # wall times, the ratio chiso/DuckDB, the peak memory of each, and whether both returned the same rows.
+# Then the saved queries of benches/saved/*.sql: chiso runs the saved query its header names
+# (`-- chiso: run ...`), DuckDB the hand-written SQL below it, and the columns the header lists
+# (`-- compare: a,b`) must agree.
 #
 #   benches/compare.sh                 # default scale: 3 years x 8 indicators x 10,035 communes (~88 M rows)
 #   benches/compare.sh --smoke         # tiny scale, one run: checks the runner and the answers (CI)
@@ -71,6 +74,19 @@ normalise() {
   tail -n +2 "$1" | tr -d '"' | awk -F, 'BEGIN{OFS=","} {for(i=1;i<=NF;i++) { if ($i == "NULL") $i = ""; else if ($i ~ /^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$/) $i=sprintf("%.4f",$i) }; print}' | sort
 }
 
+# The columns COLS (comma-separated names) of CSV file $2, as CSV (quoted fields may hold commas).
+pick() {
+  python3 -c 'import csv, sys
+cols = sys.argv[1].split(",")
+rows = csv.reader(open(sys.argv[2], newline=""))
+head = next(rows)
+at = [head.index(c) for c in cols]
+out = csv.writer(sys.stdout, lineterminator="\n")
+out.writerow(cols)
+for r in rows:
+    out.writerow([r[i] for i in at])' "$1" "$2"
+}
+
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
 
 printf '%-30s %10s %10s %7s %10s %10s %s\n' query chiso_s duckdb_s ratio chiso_MB duckdb_MB same_rows
@@ -92,4 +108,24 @@ for q in benches/queries/*.sql; do
   [ "$ratio" != n/a ] && ratios+=("$ratio")
 done
 echo "median ratio chiso/duckdb: $(printf '%s\n' "${ratios[@]}" | median)"
+
+# Saved queries against hand-written DuckDB SQL.
+for q in benches/saved/*.sql; do
+  name=$(basename "$q" .sql)
+  read -r -a command <<<"$(sed -n 's/^-- chiso: //p' "$q")"
+  cols=$(sed -n 's/^-- compare: //p' "$q")
+  : >"$tmp/c"; : >"$tmp/d"; : >"$tmp/cm"; : >"$tmp/dm"
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$CHISO_BIN" --warehouse "$WH" "${command[@]}" --format csv >"$tmp/out_c"
+    read -r s m <"$tmp/time"; echo "$s" >>"$tmp/c"; echo "$m" >>"$tmp/cm"
+    read -r s m < <(run duckdb "$q" "$tmp/out_d"); echo "$s" >>"$tmp/d"; echo "$m" >>"$tmp/dm"
+  done
+  c=$(median <"$tmp/c"); d=$(median <"$tmp/d")
+  cm=$(sort -g "$tmp/cm" | tail -n 1); dm=$(sort -g "$tmp/dm" | tail -n 1)
+  ratio=$(awk -v c="$c" -v d="$d" 'BEGIN{ if (d > 0) printf "%.2f", c/d; else print "n/a" }')
+  pick "$cols" "$tmp/out_c" >"$tmp/pick_c"
+  if diff -q <(normalise "$tmp/pick_c") <(normalise "$tmp/out_d") >/dev/null; then same=yes; else same=NO; fail=1; fi
+  rows=$(($(wc -l <"$tmp/out_c") - 1))
+  printf '%-30s %10s %10s %7s %10d %10d %s (%d rows)\n' "run $name" "$c" "$d" "$ratio" $((cm / 1024)) $((dm / 1024)) "$same" "$rows"
+done
 exit $fail
