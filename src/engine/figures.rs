@@ -19,7 +19,7 @@ use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{col, BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::levels::{quoted, sql, Grain, Level, Request, GRAINS, LEVELS};
+use super::levels::{probe, quoted, sql, Grain, Level, Request, GRAINS, LEVELS};
 use crate::storage::text::strings;
 
 /// What `chiso tables` says of `figures`.
@@ -118,8 +118,8 @@ fn chosen<T: Copy>(
         .collect()
 }
 
-/// The plans a scan with `filters` needs, for `indicators` (all when empty) with their `rules`.
-fn requests(filters: &[Expr], indicators: &[String], rules: &[(String, String)]) -> Result<Vec<Request>> {
+/// The plans a scan with `filters` needs, for `indicators` (all when empty) as the catalog has them.
+fn requests(filters: &[Expr], indicators: &[String], catalog: &Catalog) -> Result<Vec<Request>> {
     let levels = chosen(filters, ("geo_level", "levels"), &LEVELS, Level::parse, Level::name)?;
     let grains = chosen(filters, ("grain", "grains"), &GRAINS, Grain::parse, Grain::name)?;
     let derived_only = allowed(filters, "derived").is_some_and(|v| v == ["true"]);
@@ -147,29 +147,73 @@ fn requests(filters: &[Expr], indicators: &[String], rules: &[(String, String)])
                 grain: *grain,
                 indicators: indicators.to_vec(),
                 derived_only,
-                rules: rules.to_vec(),
+                rules: catalog.rules.clone(),
                 within: within.clone(),
+                kinds: catalog.kinds.clone(),
+                stored: None,
             });
         }
     }
     Ok(out)
 }
 
-/// The catalog's aggregation rule of each of `indicators` (all when empty) that can be derived.
-async fn rules(state: &SessionState, indicators: &[String]) -> Result<Vec<(String, String)>> {
-    let mut sql =
-        String::from("SELECT code, aggregation FROM indicators WHERE aggregation IN ('sum', 'recompute')");
+/// What the catalog says of the indicators a scan asks for.
+#[derive(Default)]
+struct Catalog {
+    /// `(code, aggregation)` of those that can be derived (`sum` or `recompute`).
+    rules: Vec<(String, String)>,
+    /// `(code, kind)` of each.
+    kinds: Vec<(String, String)>,
+}
+
+/// The catalog's rules and kinds of `indicators` (all when empty).
+async fn catalog(state: &SessionState, indicators: &[String]) -> Result<Catalog> {
+    let mut sql = String::from("SELECT code, aggregation, kind FROM indicators");
     if !indicators.is_empty() {
         let list: Vec<String> = indicators.iter().map(|i| quoted(i)).collect();
-        sql.push_str(&format!(" AND code IN ({})", list.join(", ")));
+        sql.push_str(&format!(" WHERE code IN ({})", list.join(", ")));
     }
     let plan = state.create_logical_plan(&sql).await?;
-    let mut out = Vec::new();
+    let mut out = Catalog::default();
     for batch in DataFrame::new(state.clone(), plan).collect().await? {
-        let (Some(code), Some(rule)) = (strings(&batch, "code"), strings(&batch, "aggregation")) else {
+        let (Some(code), Some(rule), Some(kind)) =
+            (strings(&batch, "code"), strings(&batch, "aggregation"), strings(&batch, "kind"))
+        else {
             continue;
         };
-        out.extend((0..batch.num_rows()).map(|i| (code.value(i).to_string(), rule.value(i).to_string())));
+        for i in 0..batch.num_rows() {
+            let code = code.value(i).to_string();
+            if ["sum", "recompute"].contains(&rule.value(i)) {
+                out.rules.push((code.clone(), rule.value(i).to_string()));
+            }
+            out.kinds.push((code, kind.value(i).to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// Which of the levels `requests` read hold rows of their indicators in the provinces asked for.
+async fn stored(
+    state: &SessionState,
+    requests: &[Request],
+    provinces: Option<Vec<String>>,
+) -> Result<Vec<Level>> {
+    let mut levels: Vec<Level> = Vec::new();
+    for r in requests {
+        for l in std::iter::once(&r.level).chain(r.level.sources()) {
+            if !levels.contains(l) {
+                levels.push(*l);
+            }
+        }
+    }
+    let Some(first) = requests.first() else { return Ok(levels) };
+    let within: Vec<(&str, Vec<String>)> = provinces.into_iter().map(|p| ("province_code", p)).collect();
+    let plan = state.create_logical_plan(&probe(&first.indicators, &within, &levels)).await?;
+    let mut out = Vec::new();
+    for batch in DataFrame::new(state.clone(), plan).collect().await? {
+        if let Some(names) = strings(&batch, "level") {
+            out.extend((0..batch.num_rows()).filter_map(|i| Level::parse(names.value(i))));
+        }
     }
     Ok(out)
 }
@@ -207,8 +251,13 @@ impl TableProvider for Figures {
             .with_physical_optimizer_rules(vec![])
             .build();
         let indicators = allowed(filters, "indicator").unwrap_or_default();
-        let rules = rules(&inner, &indicators).await?;
-        let requests = requests(filters, &indicators, &rules)?;
+        // Queries run here on their own, with the full optimizer.
+        let catalog = catalog(state, &indicators).await?;
+        let mut requests = requests(filters, &indicators, &catalog)?;
+        let stored = stored(state, &requests, allowed(filters, "province_code")).await?;
+        for r in &mut requests {
+            r.stored = Some(stored.clone());
+        }
         let text = if requests.is_empty() {
             // No level or grain the filters allow: no rows, with the declared columns.
             let none = Request {
@@ -218,6 +267,8 @@ impl TableProvider for Figures {
                 derived_only: true,
                 rules: Vec::new(),
                 within: Vec::new(),
+                kinds: Vec::new(),
+                stored: None,
             };
             format!("SELECT * FROM ({}) r WHERE false", sql(&none))
         } else {

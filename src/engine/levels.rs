@@ -147,6 +147,44 @@ pub struct Request {
     /// Only rows whose column (of `observations`) has one of the values: how a query for some
     /// units reads only their rows.
     pub within: Vec<(&'static str, Vec<String>)>,
+    /// The catalog's `kind` of the indicators asked for (of all when none is named), where known.
+    pub kinds: Vec<(String, String)>,
+    /// The levels that hold rows of these indicators (see [`probe`]); parts over other levels
+    /// are left out of the plan. `None`: every level may.
+    pub stored: Option<Vec<Level>>,
+}
+
+/// `WHERE` and the conditions on `observations` that keep rows of `indicators` (all when empty)
+/// whose columns have the values `within` lists; empty when there are none.
+fn conditions(indicators: &[String], within: &[(&str, Vec<String>)]) -> String {
+    let mut all: Vec<(&str, &[String])> = Vec::new();
+    if !indicators.is_empty() {
+        all.push(("indicator", indicators));
+    }
+    all.extend(within.iter().map(|(column, values)| (*column, values.as_slice())));
+    let mut sql = String::new();
+    for (n, (column, values)) in all.iter().enumerate() {
+        let list: Vec<String> = values.iter().map(|v| quoted(v)).collect();
+        let _ = write!(sql, " {} {column} IN ({})", if n == 0 { "WHERE" } else { "AND" }, list.join(", "));
+    }
+    sql
+}
+
+/// SQL naming (column `level`) each of `levels` that holds rows of `indicators` within `within`.
+/// Each level is asked for one row: where the files' statistics rule a level out, nothing is read.
+pub fn probe(indicators: &[String], within: &[(&str, Vec<String>)], levels: &[Level]) -> String {
+    let rest = conditions(indicators, within);
+    let rest = if rest.is_empty() { " WHERE".to_string() } else { format!("{rest} AND") };
+    levels
+        .iter()
+        .map(|l| {
+            let name = quoted(l.name());
+            format!(
+                "SELECT {name} AS level FROM (SELECT 1 FROM observations{rest} geo_level = {name} LIMIT 1) p"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
 }
 
 /// A SQL string literal.
@@ -164,17 +202,7 @@ fn base(request: &Request) -> String {
          commune_code, period_start, period_end, value, numerator, denominator, target, qualifier, source_id, quote, \
          obs_id FROM observations",
     );
-    let mut conditions = Vec::new();
-    if !request.indicators.is_empty() {
-        conditions.push(("indicator", &request.indicators));
-    }
-    for (column, values) in &request.within {
-        conditions.push((column, values));
-    }
-    for (n, (column, values)) in conditions.iter().enumerate() {
-        let list: Vec<String> = values.iter().map(|v| quoted(v)).collect();
-        let _ = write!(sql, " {} {column} IN ({})", if n == 0 { "WHERE" } else { "AND" }, list.join(", "));
-    }
+    sql.push_str(&conditions(&request.indicators, &request.within));
     sql
 }
 
@@ -217,7 +245,13 @@ impl Indicator<'_> {
 
 /// Rows reported at `level`, over the request's grain: one row per unit and period (`bucket` and
 /// `bucket_end` name the period), as a CTE body.
-fn regrained(grain: Grain, level: Level, from: &str, indicator: Indicator) -> String {
+fn regrained(
+    grain: Grain,
+    level: Level,
+    from: &str,
+    indicator: Indicator,
+    kinds: &[(String, String)],
+) -> String {
     let at = format!("geo_level = {}", quoted(level.name()));
     let unit = "indicator, province_code, district_code, commune_code";
     let (ind_select, ind_group) = (indicator.select(), indicator.group());
@@ -238,6 +272,12 @@ fn regrained(grain: Grain, level: Level, from: &str, indicator: Indicator) -> St
         _ => {
             let g = grain.name();
             let bucket = format!("CAST(date_trunc('{g}', period_end) AS DATE)");
+            // The kind of a lone indicator is known: a constant instead of a join.
+            let known = indicator.0.and_then(|one| kinds.iter().find(|(code, _)| code == one));
+            let (kind, join) = match known {
+                Some((_, kind)) => (quoted(kind), String::new()),
+                None => ("r.kind".to_string(), "JOIN indicators r ON r.code = g.indicator".to_string()),
+            };
             // Every way of combining a unit's period is computed, and the indicator's kind picks
             // one: a stock (or a rate at a date) its last value, a flow the sum, a rate of a flow
             // its summed parts. A flow counts only when its period lies inside one bucket; a
@@ -252,8 +292,8 @@ fn regrained(grain: Grain, level: Level, from: &str, indicator: Indicator) -> St
                  CASE WHEN rank = 0 THEN 'exact' WHEN over_time = 'last' THEN last_q ELSE 'approx' END AS qualifier, \
                  source_id, quote, obs_id \
                  FROM ( \
-                   SELECT g.*, CASE WHEN starts = 0 THEN 'last' WHEN r.kind = 'flow' THEN 'sum' \
-                                    WHEN r.kind = 'ratio' THEN 'parts' ELSE 'last' END AS over_time \
+                   SELECT g.*, CASE WHEN starts = 0 THEN 'last' WHEN {kind} = 'flow' THEN 'sum' \
+                                    WHEN {kind} = 'ratio' THEN 'parts' ELSE 'last' END AS over_time \
                    FROM ( \
                      SELECT {ind_select}, province_code, district_code, commune_code, {bucket} AS bucket, \
                             min(period_start) AS first_start, count(period_start) AS starts, \
@@ -268,7 +308,7 @@ fn regrained(grain: Grain, level: Level, from: &str, indicator: Indicator) -> St
                             CASE WHEN count(*) = 1 THEN min(obs_id) END AS obs_id \
                      FROM {from} WHERE {at} AND (period_start IS NULL OR period_start >= {bucket}) \
                      GROUP BY {ind_group}province_code, district_code, commune_code, {bucket}, period_start IS NULL \
-                   ) g JOIN indicators r ON r.code = g.indicator \
+                   ) g {join} \
                  ) t"
             )
         }
@@ -324,7 +364,7 @@ fn derived_select(
          CASE WHEN reporting < coalesce(e.expected, reporting) AND aggregation = 'sum' THEN 'lower_bound' \
               WHEN reporting < coalesce(e.expected, reporting) THEN 'approx' \
               WHEN rank = 0 THEN 'exact' WHEN rank = 1 THEN 'lower_bound' ELSE 'approx' END AS qualifier, \
-         true AS derived, reporting, e.expected, source_id, CAST(NULL AS VARCHAR) AS quote, CAST(NULL AS VARCHAR) AS obs_id \
+         true AS derived, reporting, e.expected, source_id, CAST(NULL AS VARCHAR) AS quote, {no_obs_id} AS obs_id \
          FROM ( \
            SELECT g.*, {value} AS value \
            FROM ( \
@@ -341,6 +381,10 @@ fn derived_select(
         gname = grain.name(),
         ind_select = indicator.select(),
         ind_group = indicator.group(),
+        // Always NULL, but not the same constant as `quote`: DataFusion 55 takes two equal
+        // constant columns for one, and a sort on `obs_id` over a union of such plans then fails
+        // its own sanity check ("does not satisfy order requirements").
+        no_obs_id = "CASE WHEN reporting < 0 THEN source_id END",
         expected = level.expected(source),
         aggregation = quoted(if recompute { "recompute" } else { "sum" }),
         // A sum needs only the values; a recomputed ratio only its parts.
@@ -377,8 +421,9 @@ pub fn sql(request: &Request) -> String {
     let mut ctes = vec![format!("base AS ({})", base(request))];
     let mut parts = Vec::new();
     let all = Indicator::of(&request.indicators);
-    if !request.derived_only {
-        ctes.push(format!("at_level AS ({})", regrained(grain, level, "base", all)));
+    let stored = |l: &Level| request.stored.as_ref().is_none_or(|s| s.contains(l));
+    if !request.derived_only && stored(&level) {
+        ctes.push(format!("at_level AS ({})", regrained(grain, level, "base", all, &request.kinds)));
         parts.push(("reported".to_string(), reported_select(level, grain)));
     }
     let mut classes = Vec::new();
@@ -394,12 +439,17 @@ pub fn sql(request: &Request) -> String {
             classes.push((rule, recompute, members));
         }
     }
-    for (n, source) in level.sources().iter().enumerate().filter(|_| !classes.is_empty()) {
+    for (n, source) in
+        level.sources().iter().filter(|l| stored(l)).enumerate().filter(|_| !classes.is_empty())
+    {
         let mut union = Vec::new();
         for (rule, recompute, members) in &classes {
             let from = format!("from_{n}_{rule}");
             let one = Indicator::of(members);
-            ctes.push(format!("{from} AS ({})", regrained(grain, *source, &format!("base_{rule}"), one)));
+            ctes.push(format!(
+                "{from} AS ({})",
+                regrained(grain, *source, &format!("base_{rule}"), one, &request.kinds)
+            ));
             union.push(format!(
                 "SELECT * FROM ({}) u",
                 derived_select(level, grain, (*source, &from), *recompute, one)
@@ -408,10 +458,10 @@ pub fn sql(request: &Request) -> String {
         parts.push((format!("derived_{n}"), union.join(" UNION ALL ")));
     }
     if parts.is_empty() {
-        // Derived figures only, at the finest level: there are none.
+        // Derived figures only at the finest level, or no level holds rows: there are none.
         ctes.push(format!(
             "at_level AS (SELECT * FROM ({}) r WHERE false)",
-            regrained(grain, level, "base", all)
+            regrained(grain, level, "base", all, &request.kinds)
         ));
         parts.push(("reported".to_string(), reported_select(level, grain)));
     }
