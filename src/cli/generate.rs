@@ -10,8 +10,10 @@ use crate::ops::generate::{generate, GenerateOptions, Level};
 /// Arguments of `chiso generate`.
 #[derive(Debug, Args)]
 #[command(after_help = "The default (3 years, 8 indicators, commune level) is about 88 million rows.\n\
-The warehouse holds the reference tables too, so every saved query runs on it unchanged:\n  \
-chiso generate --out bench-data/wh\n  chiso --warehouse bench-data/wh run latest_by_province")]
+The warehouse holds the reference tables too, and every saved query answers on it: a province's\n\
+figures are derived from its communes (the table `figures`), and daily series are shown by month:\n  \
+chiso generate --out bench-data/wh\n  chiso --warehouse bench-data/wh run latest_by_province\n  \
+chiso --warehouse bench-data/wh run timeseries -p province=01")]
 pub struct GenerateArgs {
     /// The warehouse directory to write.
     #[arg(long, short = 'o', value_name = "DIR")]

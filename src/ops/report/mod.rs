@@ -41,7 +41,7 @@ const LATEST: &str = "SELECT province, value, qualifier FROM report_section";
 const SECTIONS: &[Section] = &[
     Section {
         heading: "Electronic identification accounts (VNeID)",
-        about: "The latest province-wide count of each province (saved query latest_by_province, indicator eid_accounts).",
+        about: "The latest count of each province, as reported or summed from its districts or communes (saved query latest_by_province, indicator eid_accounts).",
         rows: Rows::Saved("latest_by_province", &[("indicator", "eid_accounts")]),
         picture: Some(Picture { sql: LATEST, x: "province", y: "value", percent: false }),
     },
@@ -84,9 +84,10 @@ const SECTIONS: &[Section] = &[
         heading: "Sources",
         about: "The reports the figures were taken from.",
         rows: Rows::Sql(
-            "SELECT s.source_id, s.title, s.publisher, s.published, count(o.obs_id) AS figures \
-             FROM sources s LEFT JOIN observations o ON o.source_id = s.source_id \
-             GROUP BY s.source_id, s.title, s.publisher, s.published ORDER BY s.source_id",
+            // Counted per source before the join: a join first holds every observation.
+            "SELECT s.source_id, s.title, s.publisher, s.published, coalesce(o.figures, 0) AS figures \
+             FROM sources s LEFT JOIN (SELECT source_id, count(*) AS figures FROM observations GROUP BY source_id) o \
+             ON o.source_id = s.source_id ORDER BY s.source_id",
         ),
         picture: None,
     },
