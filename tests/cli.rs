@@ -152,9 +152,11 @@ fn run_saved_query_with_parameters() {
 #[test]
 fn run_help_shows_the_header() {
     let out = ok(&["run", "latest_by_province", "--help"]);
-    assert!(out.contains("latest province-wide figure"), "{out}");
+    assert!(out.contains("The latest figure of one indicator in each province"), "{out}");
     assert!(out.contains("indicator"), "{out}");
     assert!(out.contains("default eid_accounts"), "{out}");
+    // A parameter that takes listed values names them.
+    assert!(out.contains("(one of: commune, district, province, region, national, province_2025)"), "{out}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use super::figures::ExpandFigures;
 use super::{Address, DEFAULT_SCHEDULER_PORT};
 use crate::engine::catalog::Providers;
 use crate::engine::Backend;
@@ -58,10 +59,18 @@ pub async fn context(url: &str, config: SessionConfig) -> Result<SessionContext>
     // session can still opt in with `SET ballista.planner.adaptive.enabled = true`.
     let config = config.upgrade_for_ballista().set_bool(BALLISTA_ADAPTIVE_PLANNER_ENABLED, false);
     let state = SessionStateBuilder::new().with_config(config).with_default_features().build();
-    SessionContext::remote_with_state(&format!("df://{address}"), state).await.map_err(|e| Error::Cluster {
-        message: format!("cannot open a session on the cluster at {url}"),
-        source: Some(Box::new(e)),
-    })
+    let remote = SessionContext::remote_with_state(&format!("df://{address}"), state).await.map_err(|e| {
+        Error::Cluster {
+            message: format!("cannot open a session on the cluster at {url}"),
+            source: Some(Box::new(e)),
+        }
+    })?;
+    // Ballista's planner, behind one that expands the table `figures` first.
+    let state = remote.state();
+    let planner = Arc::new(ExpandFigures(state.query_planner().clone()));
+    Ok(SessionContext::new_with_state(
+        SessionStateBuilder::new_from_existing(state).with_query_planner(planner).build(),
+    ))
 }
 
 /// Fail early, with what to start, when nothing listens at the scheduler's address: Ballista

@@ -5,6 +5,7 @@
 //! the same as in one process. Beside the engine: it imports the engine, never the other way.
 pub mod client;
 pub mod executor;
+pub mod figures;
 pub mod scheduler;
 
 use crate::error::{Error, Result};

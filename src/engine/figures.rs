@@ -16,7 +16,9 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::SessionState;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::utils::conjunction;
-use datafusion::logical_expr::{col, BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
+use datafusion::logical_expr::{
+    col, BinaryExpr, Expr, LogicalPlan, Operator, TableProviderFilterPushDown, TableScan,
+};
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::levels::{probe, quoted, sql, Grain, Level, Request, GRAINS, LEVELS};
@@ -244,68 +246,81 @@ impl TableProvider for Figures {
             .as_any()
             .downcast_ref::<SessionState>()
             .ok_or_else(|| DataFusionError::Internal("figures needs a DataFusion session state".into()))?;
+        let plan = logical_plan(state, projection, filters).await?;
         // The physical plan made here becomes part of the scanning query's plan, which DataFusion
         // optimizes as a whole: optimized here too, it would be optimized twice (DataFusion then
         // trips over its own dynamic filters and sort checks), so it is left as first planned.
         let inner = SessionStateBuilder::new_from_existing(state.clone())
             .with_physical_optimizer_rules(vec![])
             .build();
-        let indicators = allowed(filters, "indicator").unwrap_or_default();
-        // Queries run here on their own, with the full optimizer.
-        let catalog = catalog(state, &indicators).await?;
-        let mut requests = requests(filters, &indicators, &catalog)?;
-        let stored = stored(state, &requests, allowed(filters, "province_code")).await?;
-        for r in &mut requests {
-            r.stored = Some(stored.clone());
-        }
-        let text = if requests.is_empty() {
-            // No level or grain the filters allow: no rows, with the declared columns.
-            let none = Request {
-                level: Level::Commune,
-                grain: Grain::Reported,
-                indicators: Vec::new(),
-                derived_only: true,
-                rules: Vec::new(),
-                within: Vec::new(),
-                kinds: Vec::new(),
-                stored: None,
-            };
-            format!("SELECT * FROM ({}) r WHERE false", sql(&none))
-        } else {
-            requests
-                .iter()
-                .map(|r| format!("SELECT * FROM ({}) r", sql(r)))
-                .collect::<Vec<_>>()
-                .join(" UNION ALL ")
-        };
-        let plan = inner.create_logical_plan(&text).await?;
-        let mut df = DataFrame::new(inner, plan);
-        // The declared types, whatever the SQL's expressions gave.
-        let wanted: Vec<usize> = match projection {
-            Some(p) => p.clone(),
-            None => (0..SCHEMA.fields().len()).collect(),
-        };
-        let columns: Vec<Expr> = wanted
-            .iter()
-            .map(|&i| {
-                let field = SCHEMA.field(i);
-                datafusion::logical_expr::cast(col(field.name()), field.data_type().clone())
-                    .alias(field.name())
-            })
-            .collect();
-        let unqualified = filters.iter().map(|f| {
-            f.clone()
-                .transform(|e| {
-                    Ok(match e {
-                        Expr::Column(c) => Transformed::yes(Expr::Column(Column::new_unqualified(c.name))),
-                        e => Transformed::no(e),
-                    })
-                })
-                .map(|t| t.data)
-        });
-        if let Some(all) = conjunction(unqualified.collect::<Result<Vec<_>>>()?) {
-            df = df.filter(all)?;
-        }
-        df.select(columns)?.create_physical_plan().await
+        DataFrame::new(inner, plan).create_physical_plan().await
     }
+}
+
+/// The plan of a scan of `figures` with `projection` and `filters` (which it applies itself), in
+/// the declared column types, not yet optimized. `state` answers the queries that choose it (the
+/// catalog's rules, the levels that hold rows). A cluster, which cannot send this table, sends
+/// this plan in its place ([`is_figures`]).
+pub async fn logical_plan(
+    state: &SessionState,
+    projection: Option<&Vec<usize>>,
+    filters: &[Expr],
+) -> Result<LogicalPlan> {
+    let indicators = allowed(filters, "indicator").unwrap_or_default();
+    let catalog = catalog(state, &indicators).await?;
+    let mut requests = requests(filters, &indicators, &catalog)?;
+    let stored = stored(state, &requests, allowed(filters, "province_code")).await?;
+    for r in &mut requests {
+        r.stored = Some(stored.clone());
+    }
+    let text = if requests.is_empty() {
+        // No level or grain the filters allow: no rows, with the declared columns.
+        let none = Request {
+            level: Level::Commune,
+            grain: Grain::Reported,
+            indicators: Vec::new(),
+            derived_only: true,
+            rules: Vec::new(),
+            within: Vec::new(),
+            kinds: Vec::new(),
+            stored: None,
+        };
+        format!("SELECT * FROM ({}) WHERE false", sql(&none))
+    } else {
+        // Unaliased, the parts' columns are unqualified: a cluster's plan codec misnames
+        // qualified columns of a union (`r.indicator` became a column's name).
+        requests.iter().map(|r| format!("SELECT * FROM ({})", sql(r))).collect::<Vec<_>>().join(" UNION ALL ")
+    };
+    let mut df = DataFrame::new(state.clone(), state.create_logical_plan(&text).await?);
+    // The declared types, whatever the SQL's expressions gave.
+    let wanted: Vec<usize> = match projection {
+        Some(p) => p.clone(),
+        None => (0..SCHEMA.fields().len()).collect(),
+    };
+    let columns: Vec<Expr> = wanted
+        .iter()
+        .map(|&i| {
+            let field = SCHEMA.field(i);
+            datafusion::logical_expr::cast(col(field.name()), field.data_type().clone()).alias(field.name())
+        })
+        .collect();
+    let unqualified = filters.iter().map(|f| {
+        f.clone()
+            .transform(|e| {
+                Ok(match e {
+                    Expr::Column(c) => Transformed::yes(Expr::Column(Column::new_unqualified(c.name))),
+                    e => Transformed::no(e),
+                })
+            })
+            .map(|t| t.data)
+    });
+    if let Some(all) = conjunction(unqualified.collect::<Result<Vec<_>>>()?) {
+        df = df.filter(all)?;
+    }
+    Ok(df.select(columns)?.into_unoptimized_plan())
+}
+
+/// Whether `scan` reads the table `figures`.
+pub fn is_figures(scan: &TableScan) -> bool {
+    datafusion::datasource::source_as_provider(&scan.source).is_ok_and(|p| p.is::<Figures>())
 }

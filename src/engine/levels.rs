@@ -211,8 +211,9 @@ fn base(request: &Request) -> String {
 const QUALIFIER_RANK: &str = "CASE WHEN bool_and(qualifier = 'exact') THEN 0 \
      WHEN bool_and(qualifier IN ('exact', 'lower_bound')) THEN 1 ELSE 2 END";
 
-/// How a grouped SELECT gives the indicator: grouped on, or, where the rows hold only `.0`, as
-/// that constant (grouping on an indicator that cannot vary costs a third of a roll-up's time).
+/// The indicator the rows hold, where they hold one only: its kind is then known in advance.
+/// (Grouping on it as a constant instead of a column was a tenth faster, but a cluster's plan
+/// codec loses the column when it is a constant under a window.)
 #[derive(Clone, Copy)]
 struct Indicator<'a>(Option<&'a str>);
 
@@ -223,23 +224,6 @@ impl Indicator<'_> {
             [one] => Some(one.as_str()),
             _ => None,
         })
-    }
-
-    /// The SELECT item.
-    fn select(self) -> String {
-        match self.0 {
-            Some(one) => format!("arrow_cast({}, 'Utf8View') AS indicator", quoted(one)),
-            None => "indicator".to_string(),
-        }
-    }
-
-    /// The GROUP BY item, with its comma.
-    fn group(self) -> &'static str {
-        if self.0.is_some() {
-            ""
-        } else {
-            "indicator, "
-        }
     }
 }
 
@@ -254,7 +238,6 @@ fn regrained(
 ) -> String {
     let at = format!("geo_level = {}", quoted(level.name()));
     let unit = "indicator, province_code, district_code, commune_code";
-    let (ind_select, ind_group) = (indicator.select(), indicator.group());
     match grain {
         Grain::Reported | Grain::Day => {
             // A day's figures are the stocks at a date and the flows of that one day.
@@ -295,7 +278,7 @@ fn regrained(
                    SELECT g.*, CASE WHEN starts = 0 THEN 'last' WHEN {kind} = 'flow' THEN 'sum' \
                                     WHEN {kind} = 'ratio' THEN 'parts' ELSE 'last' END AS over_time \
                    FROM ( \
-                     SELECT {ind_select}, province_code, district_code, commune_code, {bucket} AS bucket, \
+                     SELECT indicator, province_code, district_code, commune_code, {bucket} AS bucket, \
                             min(period_start) AS first_start, count(period_start) AS starts, \
                             max(period_end) AS period_end, sum(value) AS total, sum(numerator) AS parts_n, \
                             sum(denominator) AS parts_d, last_value(value ORDER BY period_end) AS last, \
@@ -307,7 +290,7 @@ fn regrained(
                             CASE WHEN count(*) = 1 THEN min(target) END AS target, \
                             CASE WHEN count(*) = 1 THEN min(obs_id) END AS obs_id \
                      FROM {from} WHERE {at} AND (period_start IS NULL OR period_start >= {bucket}) \
-                     GROUP BY {ind_group}province_code, district_code, commune_code, {bucket}, period_start IS NULL \
+                     GROUP BY indicator, province_code, district_code, commune_code, {bucket}, period_start IS NULL \
                    ) g {join} \
                  ) t"
             )
@@ -331,13 +314,7 @@ fn reported_select(level: Level, grain: Grain) -> String {
 
 /// Figures of `level` derived from the rows of reported level `source` (CTE `from_{n}`), as a
 /// SELECT. The catalog's `aggregation` is joined after grouping.
-fn derived_select(
-    level: Level,
-    grain: Grain,
-    (source, from): (Level, &str),
-    recompute: bool,
-    indicator: Indicator,
-) -> String {
+fn derived_select(level: Level, grain: Grain, (source, from): (Level, &str), recompute: bool) -> String {
     let key = level.key();
     // A district's province is grouped on with it (it cannot vary: cheaper than an aggregate).
     let (codes, also) = match level {
@@ -368,19 +345,17 @@ fn derived_select(
          FROM ( \
            SELECT g.*, {value} AS value \
            FROM ( \
-             SELECT {ind_select}, {aggregation} AS aggregation, {key} AS code, {codes}, \
+             SELECT indicator, {aggregation} AS aggregation, {key} AS code, {codes}, \
                     {dates}, {sums} \
                     {QUALIFIER_RANK} AS rank, count(*) AS reporting, \
                     CASE WHEN min(source_id) = max(source_id) THEN min(source_id) WHEN count(source_id) > 0 THEN 'several' END AS source_id \
-             FROM {from} GROUP BY {ind_group}{key}{also}, {period} \
+             FROM {from} GROUP BY indicator, {key}{also}, {period} \
            ) g \
          ) d \
          LEFT JOIN ({expected}) e ON e.code = d.code \
          WHERE d.value IS NOT NULL",
         lname = level.name(),
         gname = grain.name(),
-        ind_select = indicator.select(),
-        ind_group = indicator.group(),
         // Always NULL, but not the same constant as `quote`: DataFusion 55 takes two equal
         // constant columns for one, and a sort on `obs_id` over a union of such plans then fails
         // its own sanity check ("does not satisfy order requirements").
@@ -402,18 +377,47 @@ fn derived_select(
     )
 }
 
-/// What makes two figures of one unit the same period at `grain`: SQL to partition by.
-fn same_period(grain: Grain) -> String {
+/// What makes two figures of one unit the same period at `grain`: two SQL keys.
+fn same_period(grain: Grain) -> (String, String) {
     match grain {
-        Grain::Reported | Grain::Day => "period_start, period_end".to_string(),
-        g => format!("date_trunc('{}', period_end)", g.name()),
+        Grain::Reported | Grain::Day => ("period_start".to_string(), "period_end".to_string()),
+        g => (
+            "CAST(NULL AS DATE)".to_string(),
+            format!("CAST(date_trunc('{}', period_end) AS DATE)", g.name()),
+        ),
     }
 }
 
 /// The columns every part gives, in order.
-const COLUMNS: &str = "indicator, geo_level, code, province_code, district_code, commune_code, grain, \
-     period_start, period_end, period, value, numerator, denominator, target, qualifier, derived, reporting, \
-     expected, source_id, quote, obs_id";
+const COLUMNS: [&str; 21] = [
+    "indicator",
+    "geo_level",
+    "code",
+    "province_code",
+    "district_code",
+    "commune_code",
+    "grain",
+    "period_start",
+    "period_end",
+    "period",
+    "value",
+    "numerator",
+    "denominator",
+    "target",
+    "qualifier",
+    "derived",
+    "reporting",
+    "expected",
+    "source_id",
+    "quote",
+    "obs_id",
+];
+
+/// [`COLUMNS`] as a SELECT list of unqualified names (`name AS name`): a union of columns
+/// qualified by their table reaches a cluster misnamed (`reported.indicator` as one name).
+fn unqualified() -> String {
+    COLUMNS.map(|c| format!("{c} AS {c}")).join(", ")
+}
 
 /// The SQL of `request`: one row per indicator, unit of the level and period of the grain.
 pub fn sql(request: &Request) -> String {
@@ -451,8 +455,9 @@ pub fn sql(request: &Request) -> String {
                 regrained(grain, *source, &format!("base_{rule}"), one, &request.kinds)
             ));
             union.push(format!(
-                "SELECT * FROM ({}) u",
-                derived_select(level, grain, (*source, &from), *recompute, one)
+                "SELECT {} FROM ({}) u",
+                unqualified(),
+                derived_select(level, grain, (*source, &from), *recompute)
             ));
         }
         parts.push((format!("derived_{n}"), union.join(" UNION ALL ")));
@@ -466,24 +471,36 @@ pub fn sql(request: &Request) -> String {
         parts.push(("reported".to_string(), reported_select(level, grain)));
     }
     // Of a unit's figures for one period, the first part's are kept: reported, then derived from
-    // the nearest level. One window over the parts (each planned once) picks them.
+    // the nearest level. Each part is planned once, in a union whose least preference per unit
+    // and period is joined back. (A window over the union is shorter, but a cluster's stages
+    // lose the order its partitions need.)
+    let columns = unqualified();
+    let mut picking = Vec::new();
     let body = if parts.len() == 1 {
-        format!("SELECT {COLUMNS} FROM {}", parts[0].0)
+        format!("SELECT {columns} FROM {}", parts[0].0)
     } else {
+        let (k1, k2) = same_period(grain);
         let union: Vec<String> = parts
             .iter()
             .enumerate()
-            .map(|(i, (name, _))| format!("SELECT *, {i} AS preference FROM {name}"))
+            .map(|(i, (name, _))| {
+                format!("SELECT {columns}, {k1} AS k1, {k2} AS k2, {i} AS preference FROM {name}")
+            })
             .collect();
+        picking.push(format!("every_part AS ({})", union.join(" UNION ALL ")));
+        picking.push(
+            "first_part AS (SELECT indicator, code, k1, k2, min(preference) AS preference FROM every_part \
+             GROUP BY indicator, code, k1, k2)"
+                .to_string(),
+        );
+        let qualified = COLUMNS.map(|c| format!("e.{c} AS {c}")).join(", ");
         format!(
-            "SELECT {COLUMNS} FROM ( \
-               SELECT *, min(preference) OVER (PARTITION BY indicator, code, {same}) AS best \
-               FROM ({union}) u \
-             ) w WHERE preference = best",
-            same = same_period(grain),
-            union = union.join(" UNION ALL "),
+            "SELECT {qualified} FROM every_part e JOIN first_part f ON e.indicator = f.indicator \
+             AND (e.code IS NOT DISTINCT FROM f.code) AND (e.k1 IS NOT DISTINCT FROM f.k1) \
+             AND (e.k2 IS NOT DISTINCT FROM f.k2) AND e.preference = f.preference"
         )
     };
     ctes.extend(parts.into_iter().map(|(name, body)| format!("{name} AS ({body})")));
+    ctes.extend(picking);
     format!("WITH {} {body}", ctes.join(", "))
 }

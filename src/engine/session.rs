@@ -76,8 +76,9 @@ impl Engine {
         for (name, path) in &tables.extra {
             register_file(&ctx, name, path, providers).await?;
         }
-        // A cluster's plan codec cannot send the figures table; there it is left out.
-        if providers == Providers::Any && !ctx.table_exist("figures")? {
+        // A cluster's plan codec cannot send this table: its client expands it first (see
+        // `cluster::figures`).
+        if !ctx.table_exist("figures")? {
             ctx.register_table("figures", Arc::new(super::figures::Figures))?;
         }
         Ok(Self { ctx, warehouse, backend })
