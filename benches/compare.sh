@@ -7,7 +7,9 @@
 # (`-- compare: a,b`) must agree.
 #
 #   benches/compare.sh                 # default scale: 3 years x 8 indicators x 10,035 communes (~88 M rows)
-#   benches/compare.sh --smoke         # tiny scale, one run: checks the runner and the answers (CI)
+#   benches/compare.sh --smoke         # one year, 2 indicators, every commune (7 M rows), one run:
+#                                      # checks the runner and the answers (CI); commune rows, so
+#                                      # the saved queries derive province figures as at full scale
 #   RUNS=7 WH=bench-data/wh benches/compare.sh
 #
 # It installs DuckDB's CLI (PyPI package duckdb-cli) into bench-data/venv and times its native
@@ -21,7 +23,7 @@ SMOKE=0
 RUNS=${RUNS:-5}
 if [ "$SMOKE" = 1 ]; then
   WH=${WH:-bench-data/smoke-wh}
-  GEN_ARGS=${GEN_ARGS:---years 3 --level province --indicators 2}
+  GEN_ARGS=${GEN_ARGS:---years 1 --level commune --indicators 2 --start 2024-01-01}
   RUNS=1
 else
   WH=${WH:-bench-data/wh}
