@@ -211,19 +211,13 @@ fn base(request: &Request) -> String {
 const QUALIFIER_RANK: &str = "CASE WHEN bool_and(qualifier = 'exact') THEN 0 \
      WHEN bool_and(qualifier IN ('exact', 'lower_bound')) THEN 1 ELSE 2 END";
 
-/// The indicator the rows hold, where they hold one only: its kind is then known in advance.
-/// (Grouping on it as a constant instead of a column was a tenth faster, but a cluster's plan
-/// codec loses the column when it is a constant under a window.)
-#[derive(Clone, Copy)]
-struct Indicator<'a>(Option<&'a str>);
-
-impl Indicator<'_> {
-    /// The indicator of the rows `indicators` name (any when empty).
-    fn of(indicators: &[String]) -> Indicator<'_> {
-        Indicator(match indicators {
-            [one] => Some(one.as_str()),
-            _ => None,
-        })
+/// The one indicator of `indicators`, when there is exactly one: its kind is then known in
+/// advance. (Grouping on it as a constant instead of a column was a tenth faster, but a
+/// cluster's plan codec loses the column when it is a constant under a window.)
+fn lone(indicators: &[String]) -> Option<&str> {
+    match indicators {
+        [one] => Some(one.as_str()),
+        _ => None,
     }
 }
 
@@ -233,7 +227,7 @@ fn regrained(
     grain: Grain,
     level: Level,
     from: &str,
-    indicator: Indicator,
+    lone: Option<&str>,
     kinds: &[(String, String)],
 ) -> String {
     let at = format!("geo_level = {}", quoted(level.name()));
@@ -256,7 +250,7 @@ fn regrained(
             let g = grain.name();
             let bucket = format!("CAST(date_trunc('{g}', period_end) AS DATE)");
             // The kind of a lone indicator is known: a constant instead of a join.
-            let known = indicator.0.and_then(|one| kinds.iter().find(|(code, _)| code == one));
+            let known = lone.and_then(|one| kinds.iter().find(|(code, _)| code == one));
             let (kind, join) = match known {
                 Some((_, kind)) => (quoted(kind), String::new()),
                 None => ("r.kind".to_string(), "JOIN indicators r ON r.code = g.indicator".to_string()),
@@ -424,7 +418,7 @@ pub fn sql(request: &Request) -> String {
     let (level, grain) = (request.level, request.grain);
     let mut ctes = vec![format!("base AS ({})", base(request))];
     let mut parts = Vec::new();
-    let all = Indicator::of(&request.indicators);
+    let all = lone(&request.indicators);
     let stored = |l: &Level| request.stored.as_ref().is_none_or(|s| s.contains(l));
     if !request.derived_only && stored(&level) {
         ctes.push(format!("at_level AS ({})", regrained(grain, level, "base", all, &request.kinds)));
@@ -449,7 +443,7 @@ pub fn sql(request: &Request) -> String {
         let mut union = Vec::new();
         for (rule, recompute, members) in &classes {
             let from = format!("from_{n}_{rule}");
-            let one = Indicator::of(members);
+            let one = lone(members);
             ctes.push(format!(
                 "{from} AS ({})",
                 regrained(grain, *source, &format!("base_{rule}"), one, &request.kinds)
