@@ -5,10 +5,7 @@
 //! When every file records the column, choosing the files *is* the filter: it is reported as
 //! exact, so DataFusion neither reads the column nor compares it row by row.
 //!
-//! A scan whose rows need no order is also cut into byte ranges of about a row group each
-//! (DataFusion cuts it into one range per core). DataFusion hands a range no core has started to
-//! an idle core, so when pruning leaves rows in only one part of a sorted file (one region's
-//! communes), both cores still share them.
+//! The scan is then shared among the cores by [`super::ranges`].
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -16,8 +13,6 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{Result, Statistics};
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
-use datafusion::datasource::physical_plan::{FileGroup, FileGroupPartitioner, FileScanConfig};
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::ExecutionPlan;
@@ -129,7 +124,7 @@ impl TableProvider for ManifestTable {
         let keep = self.keep(filters);
         if keep.len() == self.files.len() {
             let plan = self.all.scan(state, projection, filters, limit).await?;
-            return Ok(finer_ranges(plan, state));
+            return super::ranges::share(plan, state, filters).await;
         }
         if keep.is_empty() {
             let schema = datafusion::physical_plan::project_schema(&self.schema, projection)?;
@@ -139,42 +134,6 @@ impl TableProvider for ManifestTable {
             .with_listing_options(self.options.clone())
             .with_schema(self.schema.clone());
         let plan = ListingTable::try_new(config)?.scan(state, projection, filters, limit).await?;
-        Ok(finer_ranges(plan, state))
+        super::ranges::share(plan, state, filters).await
     }
-}
-
-/// The size of a byte range: about one compressed row group of `chiso generate`'s default layout.
-const RANGE_BYTES: u64 = 256 * 1024;
-/// At most this many ranges per core: opening a range costs about 0.2 ms.
-const MAX_RANGES_PER_CORE: usize = 32;
-
-/// `plan`, when it is a Parquet scan whose rows need no order, with its files cut into ranges of
-/// about [`RANGE_BYTES`] (at most [`MAX_RANGES_PER_CORE`] per partition) that idle partitions may
-/// take from busy ones. The cutting is DataFusion's own; files smaller than its minimum size to
-/// split are left whole.
-fn finer_ranges(plan: Arc<dyn ExecutionPlan>, state: &dyn Session) -> Arc<dyn ExecutionPlan> {
-    let Some(exec) = plan.downcast_ref::<DataSourceExec>() else { return plan };
-    let Some(config) = exec.data_source().downcast_ref::<FileScanConfig>() else { return plan };
-    // A scan that yields rows in the declared order is left whole: DataFusion cannot tell that
-    // ranges of one file follow each other, and would sort again.
-    if exec.properties().output_ordering().is_some() {
-        return plan;
-    }
-    let options = state.config_options();
-    let partitions = options.execution.target_partitions.max(1);
-    let bytes: u64 = config.file_groups.iter().flat_map(FileGroup::iter).map(|f| f.effective_size()).sum();
-    let ranges = usize::try_from(bytes / RANGE_BYTES).unwrap_or(usize::MAX);
-    let pieces = FileGroupPartitioner::new()
-        .with_target_partitions(ranges.clamp(partitions, partitions * MAX_RANGES_PER_CORE))
-        .with_repartition_file_min_size(options.optimizer.repartition_file_min_size)
-        .repartition_file_groups(&config.file_groups);
-    let Some(pieces) = pieces else { return plan };
-    let files: Vec<_> = pieces.into_iter().flat_map(FileGroup::into_inner).collect();
-    let per_group = files.len().div_ceil(partitions);
-    let mut config = config.clone();
-    // A declared sort order alone keeps each range in its partition (no stealing), even when, as
-    // here, the columns read do not start with its first column and so have no order to keep.
-    config.preserve_order = false;
-    config.file_groups = files.chunks(per_group.max(1)).map(|c| FileGroup::new(c.to_vec())).collect();
-    DataSourceExec::from_data_source(config)
 }

@@ -11,6 +11,7 @@ pub mod figures;
 pub mod functions;
 pub mod levels;
 pub mod manifest_table;
+pub mod ranges;
 pub mod result;
 pub mod saved;
 pub mod session;
