@@ -4,38 +4,14 @@
 -- @param level text in commune|district|province|region|national|province_2025 = province -- the unit's level
 -- @param grain text in auto|reported|day|week|month|quarter|year = auto -- auto: month when the unit's figures come more than twice a month on average, else as reported
 -- @param min_coverage float = 0.5 -- a derived figure counts when at least this share (0 to 1) of the units below it report
-WITH dense AS (
-    -- Only asked when the grain is left to chiso; the unit's own rows where its level has a column.
-    SELECT count(DISTINCT period_end) > 2 * count(DISTINCT date_trunc('month', period_end)) AS yes
-    FROM observations
-    WHERE $grain = 'auto'
-      AND indicator = $indicator
-      AND CASE
-          WHEN $level = 'commune' THEN commune_code = place_code($level, $province)
-          WHEN $level = 'district' THEN district_code = place_code($level, $province)
-          WHEN $level = 'province' THEN province_code = place_code($level, $province)
-          ELSE true
-      END
-),
-series AS (
-    SELECT f.*
-    FROM figures f CROSS JOIN dense
-    WHERE f.indicator = $indicator
-      AND f.geo_level = $level
-      AND f.code = place_code($level, $province)
-      AND f.grain = CASE WHEN $grain = 'auto' THEN 'reported' ELSE $grain END
-      AND ($grain <> 'auto' OR NOT dense.yes)
-      AND (NOT f.derived OR f.reporting >= $min_coverage * coalesce(f.expected, f.reporting))
-    UNION ALL
-    SELECT f.*
-    FROM figures f CROSS JOIN dense
-    WHERE $grain = 'auto'
-      AND dense.yes
-      AND f.indicator = $indicator
-      AND f.geo_level = $level
-      AND f.code = place_code($level, $province)
-      AND f.grain = 'month'
-      AND (NOT f.derived OR f.reporting >= $min_coverage * coalesce(f.expected, f.reporting))
+WITH series AS (
+    SELECT *
+    FROM figures
+    WHERE indicator = $indicator
+      AND geo_level = $level
+      AND code = place_code($level, $province)
+      AND grain = $grain
+      AND (NOT derived OR reporting >= $min_coverage * coalesce(expected, reporting))
 )
 SELECT
     period,

@@ -237,10 +237,52 @@ fn a_running_total_is_not_summed_with_a_flow_of_the_year() {
 }
 
 #[test]
+fn grain_auto_is_month_for_daily_figures_and_as_reported_otherwise() {
+    let (dir, wh) = hierarchy();
+    let wh = wh.as_str();
+    // District 494's figures end on three dates in two months: not more than twice a month.
+    let reported = figures(wh, "eid_accounts", "district", "reported", "AND code = '494'");
+    assert_eq!(figures(wh, "eid_accounts", "district", "auto", "AND code = '494'"), reported);
+    // Commune 20284 reports every day from 1 to 10 March (131 to 140): 13 dates in three months.
+    let mut lines = vec![OBS_HEADER.to_string()];
+    for day in 1..=10 {
+        let date = format!("2024-03-{day:02}");
+        lines.push(line(
+            &format!("m{day}"),
+            "eid_accounts",
+            "commune",
+            "20284",
+            ("", &date),
+            130.0 + f64::from(day),
+            ",",
+        ));
+    }
+    let march = dir.path().join("march.csv");
+    fs::write(&march, lines.join("\n") + "\n").unwrap();
+    ok(&["--warehouse", wh, "ingest", march.to_str().unwrap()]);
+    // By month, a stock's last value: 110 on 31 January, 120 on 1 February, 140 on 10 March.
+    assert_eq!(
+        figures(wh, "eid_accounts", "commune", "auto", "AND code = '20284'"),
+        [
+            "20284,to 2024-01-31,110.0,exact,false,,",
+            "20284,to 2024-02-01,120.0,exact,false,,",
+            "20284,to 2024-03-10,140.0,exact,false,,",
+        ]
+    );
+    let grains =
+        "SELECT DISTINCT grain FROM figures WHERE indicator = 'eid_accounts' AND geo_level = 'commune' \
+                  AND grain = 'auto' AND code = '20284'";
+    assert_eq!(scalar(wh, grains), "month");
+}
+
+#[test]
 fn an_unknown_level_or_grain_is_named() {
     for (filter, expected) in [
         ("geo_level = 'provnce'", "figures has no geo_level \"provnce\"; its levels are commune, district"),
-        ("grain = 'fortnight'", "figures has no grain \"fortnight\"; its grains are reported, day"),
+        (
+            "grain = 'fortnight'",
+            "figures has no grain \"fortnight\"; its grains, besides auto, are reported, day",
+        ),
     ] {
         let run = common::chiso(&["query", &format!("SELECT count(*) FROM figures WHERE {filter}")]);
         assert_eq!(run.code, 1);

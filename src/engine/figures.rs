@@ -2,12 +2,16 @@
 //! what a query asks. Its filters on `geo_level`, `grain`, `indicator` and `derived` choose the
 //! SQL that is planned (an unfiltered column means all its values), and those on `province_code`
 //! and `code` choose the rows read, so a query over one indicator, level, grain and place reads
-//! only what that needs.
+//! only what that needs. `grain = 'auto'` stands for the grain that suits the rows read (see
+//! [`survey`]).
 use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
+use chrono::Datelike;
+use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::cast::as_date32_array;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, ScalarValue};
 use datafusion::dataframe::DataFrame;
@@ -17,16 +21,16 @@ use datafusion::execution::context::SessionState;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{
-    col, BinaryExpr, Expr, LogicalPlan, Operator, TableProviderFilterPushDown, TableScan,
+    col, lit, BinaryExpr, Expr, LogicalPlan, Operator, TableProviderFilterPushDown, TableScan,
 };
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::levels::{probe, quoted, sql, Grain, Level, Request, GRAINS, LEVELS};
+use super::levels::{dates, probe, quoted, sql, Grain, Level, Request, GRAINS, LEVELS};
 use crate::storage::text::strings;
 
 /// What `chiso tables` says of `figures`.
 pub const ABOUT: &str =
-    "every indicator at every level and grain, reported or derived (filter geo_level, grain, indicator)";
+    "every indicator at every level and grain, reported or derived (filter geo_level, grain or 'auto', indicator)";
 
 /// The columns of `figures`.
 static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
@@ -123,26 +127,11 @@ fn chosen<T: Copy>(
 /// The plans a scan with `filters` needs, for `indicators` (all when empty) as the catalog has them.
 fn requests(filters: &[Expr], indicators: &[String], catalog: &Catalog) -> Result<Vec<Request>> {
     let levels = chosen(filters, ("geo_level", "levels"), &LEVELS, Level::parse, Level::name)?;
-    let grains = chosen(filters, ("grain", "grains"), &GRAINS, Grain::parse, Grain::name)?;
+    let grains = chosen(filters, ("grain", "grains, besides auto,"), &GRAINS, Grain::parse, Grain::name)?;
     let derived_only = allowed(filters, "derived").is_some_and(|v| v == ["true"]);
-    let provinces = allowed(filters, "province_code");
-    let codes = allowed(filters, "code");
     let mut out = Vec::new();
     for level in &levels {
-        // Units of these levels hold only rows with their own code in the column of that name.
-        let mut within = Vec::new();
-        if let Some(p) = &provinces {
-            within.push(("province_code", p.clone()));
-        }
-        let column = match level {
-            Level::Commune => Some("commune_code"),
-            Level::District => Some("district_code"),
-            Level::Province => Some("province_code"),
-            _ => None,
-        };
-        if let (Some(column), Some(codes)) = (column, &codes) {
-            within.push((column, codes.clone()));
-        }
+        let within = within(*level, filters);
         for grain in &grains {
             out.push(Request {
                 level: *level,
@@ -157,6 +146,26 @@ fn requests(filters: &[Expr], indicators: &[String], catalog: &Catalog) -> Resul
         }
     }
     Ok(out)
+}
+
+/// The columns of `observations` and the values they may have, by `filters`, for rows of units
+/// of `level`: a `province_code` filter narrows every level, and a `code` filter the levels whose
+/// units are named in a column of their own.
+fn within(level: Level, filters: &[Expr]) -> Vec<(&'static str, Vec<String>)> {
+    let mut within = Vec::new();
+    if let Some(p) = allowed(filters, "province_code") {
+        within.push(("province_code", p));
+    }
+    let column = match level {
+        Level::Commune => Some("commune_code"),
+        Level::District => Some("district_code"),
+        Level::Province => Some("province_code"),
+        _ => None,
+    };
+    if let (Some(column), Some(codes)) = (column, allowed(filters, "code")) {
+        within.push((column, codes));
+    }
+    within
 }
 
 /// What the catalog says of the indicators a scan asks for.
@@ -194,30 +203,102 @@ async fn catalog(state: &SessionState, indicators: &[String]) -> Result<Catalog>
     Ok(out)
 }
 
-/// Which of the levels `requests` read hold rows of their indicators in the provinces asked for.
-async fn stored(
-    state: &SessionState,
-    requests: &[Request],
-    provinces: Option<Vec<String>>,
-) -> Result<Vec<Level>> {
+/// The grain a filter `grain = 'auto'` stands for (see [`settle`]).
+const AUTO: &str = "auto";
+
+/// Whether filter `f` asks for grain `auto`.
+fn asks_auto(f: &Expr) -> bool {
+    values_of(f, "grain").is_some_and(|v| v.iter().any(|v| v == AUTO))
+}
+
+/// What the rows a scan may read hold.
+struct Survey {
+    /// The levels, of those the scan reads, that hold rows.
+    stored: Vec<Level>,
+    /// The grain `auto` stands for, when the filters ask for it.
+    auto: Option<Grain>,
+}
+
+/// Which of the levels a scan with `filters` reads (each level asked for and the levels it is
+/// derived from) hold rows of `indicators`, and, when the filters ask for grain `auto`, which
+/// grain it is: `month` when those rows end on more than twice as many dates as months, else
+/// `reported`. The two questions are asked at once.
+async fn survey(state: &SessionState, filters: &[Expr], indicators: &[String]) -> Result<Survey> {
+    let asked = chosen(filters, ("geo_level", "levels"), &LEVELS, Level::parse, Level::name)?;
     let mut levels: Vec<Level> = Vec::new();
-    for r in requests {
-        for l in std::iter::once(&r.level).chain(r.level.sources()) {
-            if !levels.contains(l) {
-                levels.push(*l);
+    for l in asked.iter().flat_map(|l| std::iter::once(l).chain(l.sources())) {
+        if !levels.contains(l) {
+            levels.push(*l);
+        }
+    }
+    // The rows of one unit's sources lie in the unit's own column, so one level's filters
+    // narrow the questions to that unit.
+    let within = match asked.as_slice() {
+        [one] => within(*one, filters),
+        _ => allowed(filters, "province_code").map(|p| ("province_code", p)).into_iter().collect(),
+    };
+    let auto = filters.iter().any(asks_auto);
+    if levels.is_empty() {
+        return Ok(Survey { stored: levels, auto: auto.then_some(Grain::Reported) });
+    }
+    let stored = async {
+        let mut out = Vec::new();
+        for batch in collect(state, &probe(indicators, &within, &levels)).await? {
+            if let Some(names) = strings(&batch, "level") {
+                out.extend((0..batch.num_rows()).filter_map(|i| Level::parse(names.value(i))));
             }
         }
-    }
-    let Some(first) = requests.first() else { return Ok(levels) };
-    let within: Vec<(&str, Vec<String>)> = provinces.into_iter().map(|p| ("province_code", p)).collect();
-    let plan = state.create_logical_plan(&probe(&first.indicators, &within, &levels)).await?;
-    let mut out = Vec::new();
-    for batch in DataFrame::new(state.clone(), plan).collect().await? {
-        if let Some(names) = strings(&batch, "level") {
-            out.extend((0..batch.num_rows()).filter_map(|i| Level::parse(names.value(i))));
+        Ok::<_, DataFusionError>(out)
+    };
+    let grain = async {
+        if !auto {
+            return Ok(None);
         }
-    }
-    Ok(out)
+        let (mut days, mut months) = (0, std::collections::BTreeSet::new());
+        for batch in collect(state, &dates(indicators, &within, &levels)).await? {
+            let column = batch
+                .column_by_name("period_end")
+                .ok_or_else(|| DataFusionError::Internal("the dates of figures have no period_end".into()))?;
+            let ends = as_date32_array(column)?;
+            for i in (0..ends.len()).filter(|&i| ends.is_valid(i)) {
+                days += 1;
+                months.extend(ends.value_as_date(i).map(|d| (d.year(), d.month())));
+            }
+        }
+        Ok(Some(if days > 2 * months.len() { Grain::Month } else { Grain::Reported }))
+    };
+    let (stored, auto) = tokio::try_join!(stored, grain)?;
+    Ok(Survey { stored, auto })
+}
+
+/// The rows of `sql`, run on `state`.
+async fn collect(state: &SessionState, sql: &str) -> Result<Vec<RecordBatch>> {
+    DataFrame::new(state.clone(), state.create_logical_plan(sql).await?).collect().await
+}
+
+/// `filters` with grain `auto` (alone or in an `IN` list) replaced by the grain it stands for.
+fn settle(filters: &[Expr], auto: Option<Grain>) -> Result<Vec<Expr>> {
+    let Some(grain) = auto else { return Ok(filters.to_vec()) };
+    filters
+        .iter()
+        .map(|f| {
+            if !asks_auto(f) {
+                return Ok(f.clone());
+            }
+            f.clone()
+                .transform(|e| {
+                    Ok(match e {
+                        Expr::Literal(ScalarValue::Utf8(Some(v)) | ScalarValue::Utf8View(Some(v)), _)
+                            if v == AUTO =>
+                        {
+                            Transformed::yes(lit(grain.name()))
+                        }
+                        e => Transformed::no(e),
+                    })
+                })
+                .map(|t| t.data)
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -267,11 +348,13 @@ pub async fn logical_plan(
     filters: &[Expr],
 ) -> Result<LogicalPlan> {
     let indicators = allowed(filters, "indicator").unwrap_or_default();
-    let catalog = catalog(state, &indicators).await?;
+    // Independent questions, asked at once.
+    let (catalog, survey) =
+        tokio::try_join!(catalog(state, &indicators), survey(state, filters, &indicators))?;
+    let filters = &settle(filters, survey.auto)?;
     let mut requests = requests(filters, &indicators, &catalog)?;
-    let stored = stored(state, &requests, allowed(filters, "province_code")).await?;
     for r in &mut requests {
-        r.stored = Some(stored.clone());
+        r.stored = Some(survey.stored.clone());
     }
     let text = if requests.is_empty() {
         // No level or grain the filters allow: no rows, with the declared columns.
