@@ -184,9 +184,8 @@ async fn catalog(state: &SessionState, indicators: &[String]) -> Result<Catalog>
         let list: Vec<String> = indicators.iter().map(|i| quoted(i)).collect();
         sql.push_str(&format!(" WHERE code IN ({})", list.join(", ")));
     }
-    let plan = state.create_logical_plan(&sql).await?;
     let mut out = Catalog::default();
-    for batch in DataFrame::new(state.clone(), plan).collect().await? {
+    for batch in collect(state, sql).await? {
         let (Some(code), Some(rule), Some(kind)) =
             (strings(&batch, "code"), strings(&batch, "aggregation"), strings(&batch, "kind"))
         else {
@@ -243,7 +242,7 @@ async fn survey(state: &SessionState, filters: &[Expr], indicators: &[String]) -
     }
     let stored = async {
         let mut out = Vec::new();
-        for batch in collect(state, &probe(indicators, &within, &levels)).await? {
+        for batch in collect(state, probe(indicators, &within, &levels)).await? {
             if let Some(names) = strings(&batch, "level") {
                 out.extend((0..batch.num_rows()).filter_map(|i| Level::parse(names.value(i))));
             }
@@ -255,7 +254,7 @@ async fn survey(state: &SessionState, filters: &[Expr], indicators: &[String]) -
             return Ok(None);
         }
         let (mut days, mut months) = (0, std::collections::BTreeSet::new());
-        for batch in collect(state, &dates(indicators, &within, &levels)).await? {
+        for batch in collect(state, dates(indicators, &within)).await? {
             let column = batch
                 .column_by_name("period_end")
                 .ok_or_else(|| DataFusionError::Internal("the dates of figures have no period_end".into()))?;
@@ -271,9 +270,15 @@ async fn survey(state: &SessionState, filters: &[Expr], indicators: &[String]) -
     Ok(Survey { stored, auto })
 }
 
-/// The rows of `sql`, run on `state`.
-async fn collect(state: &SessionState, sql: &str) -> Result<Vec<RecordBatch>> {
-    DataFrame::new(state.clone(), state.create_logical_plan(sql).await?).collect().await
+/// The rows of `sql`, run on `state` in a task of its own: the questions a scan asks before it
+/// is planned run on every core at once (planning them is most of their cost).
+async fn collect(state: &SessionState, sql: String) -> Result<Vec<RecordBatch>> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        DataFrame::new(state.clone(), state.create_logical_plan(&sql).await?).collect().await
+    })
+    .await
+    .map_err(|e| DataFusionError::External(Box::new(e)))?
 }
 
 /// `filters` with grain `auto` (alone or in an `IN` list) replaced by the grain it stands for.

@@ -187,16 +187,10 @@ pub fn probe(indicators: &[String], within: &[(&str, Vec<String>)], levels: &[Le
         .join(" UNION ALL ")
 }
 
-/// SQL giving each date (`period_end`) that rows of `indicators` at `levels` within `within`
-/// end on, once.
-pub fn dates(indicators: &[String], within: &[(&str, Vec<String>)], levels: &[Level]) -> String {
-    let names: Vec<String> = levels.iter().map(|l| quoted(l.name())).collect();
-    let rest = conditions(indicators, within);
-    let rest = if rest.is_empty() { " WHERE".to_string() } else { format!("{rest} AND") };
-    format!(
-        "SELECT period_end FROM observations{rest} geo_level IN ({}) GROUP BY period_end",
-        names.join(", ")
-    )
+/// SQL giving each date (`period_end`) that rows of `indicators` within `within` end on, once.
+/// Rows of every level count: reading `geo_level` too would cost more than the rows it leaves out.
+pub fn dates(indicators: &[String], within: &[(&str, Vec<String>)]) -> String {
+    format!("SELECT period_end FROM observations{} GROUP BY period_end", conditions(indicators, within))
 }
 
 /// A SQL string literal.
