@@ -61,7 +61,8 @@ fn bench(c: &mut Criterion) {
     // Extraction of the largest seed report (15 KB), after the reference data is loaded.
     let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds/004_cee3a482afddff29.txt");
     if let Ok(text) = std::fs::read_to_string(seed) {
-        let hints = chiso::ops::extract::ReportHints { source_id: "tb-2023h1".into(), province: None };
+        let hints =
+            chiso::ops::extract::ReportHints { source_id: "tb-2023h1".into(), province: None, date: None };
         let _ = chiso::ops::extract::extract(&text, &hints);
         c.bench_function("extract/15KB report", |b| b.iter(|| chiso::ops::extract::extract(&text, &hints)));
     }

@@ -32,7 +32,7 @@ fn row<'a>(rows: &'a [Vec<String>], value: &str) -> &'a Vec<String> {
 fn rules_hold_on_reports_of_our_own() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reports");
     let (header, rows) = extract(&dir.join("made_up_1.txt"), &[]);
-    assert!(header.ends_with("confidence,start_byte,end_byte"), "{header}");
+    assert!(header.ends_with("confidence,start_byte,end_byte,review"), "{header}");
     // "Tính đến ngày 30/6/2024, toàn tỉnh đã kích hoạt khoảng 812.400 tài khoản": a stock as of that day.
     let r = row(&rows, "812400.0");
     assert_eq!(
@@ -77,6 +77,43 @@ fn rules_hold_on_reports_of_our_own() {
     assert_eq!(row(&rows, "100.0")[1], "schools_cashless_tuition_pct");
     // The visitor counter on its own short line is page furniture.
     assert!(rows.iter().all(|r| r[8] != "12345.0"), "{rows:#?}");
+}
+
+#[test]
+fn dates_in_every_written_form_and_none_invented() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reports");
+    let (_, rows) = extract(&dir.join("made_up_dates.txt"), &[]);
+    // (period_start, period_end, review) of the row with `value`.
+    let when = |value: &str| {
+        let r = row(&rows, value);
+        (r[6].clone(), r[7].clone(), r[18].clone())
+    };
+    let day = |d: &str| (String::new(), d.to_string(), String::new());
+    // "Tính đến 17h ngày 30-6-2023": an hour before the day, dashes between its parts.
+    assert_eq!(when("45120.0"), day("2023-06-30"));
+    // "Ngày 12-5": no year written; the report's (2023, from its dated lines).
+    assert_eq!(when("30500.0"), day("2023-05-12"));
+    // "quý III/2023": the third quarter.
+    let r = row(&rows, "60.5");
+    assert_eq!((r[6].as_str(), r[7].as_str()), ("2023-07-01", "2023-09-30"));
+    // "đến nay": the report's own day, its latest as-of date (30-6-2023); the plan cited
+    // ("407/KH-UBND ngày 24-2-2023") and the horizon ("tầm nhìn đến năm 2030") are not when.
+    assert_eq!(when("210000.0"), day("2023-06-30"));
+    assert!(rows.iter().all(|r| !r[7].starts_with("2030") && !r[7].starts_with("2000")), "{rows:#?}");
+
+    // A text with no year at all: no date is made up, and the row says what to do.
+    let no_year = dir.join("made_up_no_year.txt");
+    let (_, rows) = extract(&no_year, &[]);
+    let r = row(&rows, "5000.0");
+    assert_eq!((r[6].as_str(), r[7].as_str()), ("", ""));
+    assert!(r[18].contains("--date"), "{r:?}");
+    // Given the report's date, "Đến nay" is that day.
+    let (_, rows) = extract(&no_year, &["--date", "2024-03-15"]);
+    let r = row(&rows, "5000.0");
+    assert_eq!((r[7].as_str(), r[18].as_str()), ("2024-03-15", ""));
+    let run = chiso(&["extract", no_year.to_str().unwrap(), "--date", "15/3/2024"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("write it YYYY-MM-DD"), "{}", run.stderr);
 }
 
 #[test]

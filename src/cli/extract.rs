@@ -1,12 +1,13 @@
 //! `chiso extract`: candidate observations from report texts, and `--eval` on the seed reports.
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use clap::Args;
 
 use super::print::print_results;
 use super::{usage, OutputArgs};
 use crate::error::{Error, Result};
-use crate::ops::extract::eval::{evaluate, seed_files, TARGETS};
+use crate::ops::extract::eval::{evaluate, published, seed_files, TARGETS};
 use crate::ops::extract::{extract, to_result, ReportHints};
 use crate::storage::reference::reference;
 
@@ -14,8 +15,9 @@ use crate::storage::reference::reference;
 #[derive(Debug, Args)]
 #[command(
     after_help = "Output: the observations columns plus confidence (of the indicator), start_byte and end_byte \
-(where the figure stands in the report). Review the rows (fill or fix indicator, drop what is not a figure), then \
-`chiso ingest` them; ingest ignores the three review columns.\n\nExamples:\n  \
+(where the figure stands in the report) and review (why a row needs more than the usual check: a period that \
+cannot be known, left empty rather than guessed). Review the rows (fill or fix indicator and dates, drop what is \
+not a figure), then `chiso ingest` them; ingest ignores the four review columns.\n\nExamples:\n  \
 chiso extract report.txt --format csv > new.csv\n  chiso extract --eval --sources ../shared/seeds"
 )]
 pub struct ExtractArgs {
@@ -28,6 +30,10 @@ pub struct ExtractArgs {
     /// The report's province (code or name), when the text does not make it clear.
     #[arg(long, value_name = "PROVINCE")]
     province: Option<String>,
+    /// The report's date, which gives a date written without a year its year and `đến nay` its
+    /// day [default: the built-in source's publication date, else the dates the text names].
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    date: Option<NaiveDate>,
     /// Compare extraction on the seed reports with the curated observations; fail below the targets.
     #[arg(long, conflicts_with = "reports")]
     eval: bool,
@@ -36,6 +42,12 @@ pub struct ExtractArgs {
     sources: PathBuf,
     #[command(flatten)]
     out: OutputArgs,
+}
+
+/// A `--date` value.
+fn parse_date(text: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date; write it YYYY-MM-DD"))
 }
 
 /// The built-in source id whose seed file has this name.
@@ -68,7 +80,11 @@ pub fn run(args: &ExtractArgs) -> Result<()> {
         let stem =
             path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
         let source_id = args.source_id.clone().or_else(|| known_source(path)).unwrap_or(stem);
-        all.extend(extract(&text, &ReportHints { source_id, province: province.clone() }));
+        let date = match args.date {
+            Some(d) => Some(d),
+            None => published(&source_id)?,
+        };
+        all.extend(extract(&text, &ReportHints { source_id, province: province.clone(), date }));
     }
     print_results(&args.out, &[to_result(&all)?])
 }

@@ -329,7 +329,7 @@ fn read_parquet(file: &str, path: &Path, into: Option<&str>, problems: &mut Vec<
 }
 
 /// Columns `chiso extract` adds for the reviewer, which ingest ignores.
-pub const REVIEW_COLUMNS: [&str; 3] = ["confidence", "start_byte", "end_byte"];
+pub const REVIEW_COLUMNS: [&str; 4] = ["confidence", "start_byte", "end_byte", "review"];
 
 /// Check a header against the table it names; returns that table.
 fn check_header(

@@ -36,6 +36,7 @@ struct Patterns {
     quarter: Regex,
     month: Regex,
     ytd: Regex,
+    now: Regex,
     year: Regex,
     any_year: Regex,
     place: Regex,
@@ -47,15 +48,23 @@ fn patterns() -> &'static Patterns {
         // The patterns are constants checked by the tests: they always compile.
         let re = |p: &str| Regex::new(p).unwrap_or_else(|_| Regex::new("$^").unwrap());
         Patterns {
-            asof: re(r"(?i)(?:tính\s+)?đến\s+(?:hết\s+)?ngày\s+(\d{1,2})[/.](\d{1,2})[/.](\d{4})"),
-            day: re(r"(?i)ngày\s+(\d{1,2})[/.](\d{1,2})(?:[/.](\d{4}))?"),
-            month_edge: re(r"(?i)đến\s+(đầu|cuối|hết)\s+tháng\s+(\d{1,2})[/.](\d{4})"),
+            // `tính đến 17h ngày 30-6-2023`, `đến hết ngày 15/4`: an as-of date, year optional.
+            asof: re(
+                r"(?i)(?:tính\s+)?(?:đến|tới)\s+(?:hết\s+)?(?:\d{1,2}\s*(?:h|giờ)(?:\s*\d{1,2})?(?:\s*phút)?\s+)?ngày\s+(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}))?",
+            ),
+            // `ngày 12-5`, `đến 3-9`, `từ 20/6`, `15/4/2023`: a day; a bare `d/m` or `d-m` only after
+            // a word that introduces a date (`23/25` is a count).
+            day: re(
+                r"(?i)(?:(?:ngày|đến|tới|từ|hôm)\s+(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}))?|\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\b)",
+            ),
+            month_edge: re(r"(?i)đến\s+(đầu|cuối|hết)\s+tháng\s+(\d{1,2})[/.\-](\d{4})"),
             half: re(r"(?i)(?:6|06|sáu)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
-            quarter: re(r"(?i)quý\s+(IV|I{1,3}|[1-4])\b(?:\s+(?:năm\s+)?(\d{4}))?"),
-            month: re(r"(?i)tháng\s+(\d{1,2})(?:(?:[/.]|\s+năm\s+)(\d{4}))?"),
+            quarter: re(r"(?i)quý\s+(IV|I{1,3}|[1-4])\b(?:(?:\s*[/.\-]\s*|\s+(?:năm\s+)?)(\d{4}))?"),
+            month: re(r"(?i)tháng\s+(\d{1,2})(?:(?:[/.\-]|\s+năm\s+)(\d{4}))?"),
+            now: re(r"(?i)\b(?:đến|tới|cho\s+đến|hiện)\s+nay\b|\bhiện\s+tại\b"),
             ytd: re(r"(?i)từ\s+đầu\s+năm(?:\s+(\d{4}))?\s+đến\s+nay"),
             year: re(r"(?i)năm\s+(\d{4})"),
-            any_year: re(r"(?i)(?:năm\s+|\d/)(\d{4})\b"),
+            any_year: re(r"(?i)(?:năm\s+|\d[/.\-])(\d{4})\b"),
             place: re(
                 r"(?i)\b(huyện|quận|thị xã|thành phố|tp\.?|tỉnh)\s+(\p{Lu}\p{L}*(?:\s+\p{Lu}\p{L}*){0,3})",
             ),
@@ -63,36 +72,57 @@ fn patterns() -> &'static Patterns {
     })
 }
 
-/// Periods a sentence names, each with where it stands. `year` fills in a missing year, and
-/// `today` ends a "so far" period. Comparison bases (`so với tháng 3/2023`) and deadlines
-/// (`trước ngày 30/4/2023`) are left out: they are not when the figure was measured.
-pub fn periods(text: &str, year: i32, today: NaiveDate) -> Vec<Period> {
+/// Whether the words before a date phrase make it something other than when a figure was
+/// measured: a comparison base (`so với tháng 3/2023`), a deadline (`trước ngày 30/4/2023`), a
+/// horizon (`tầm nhìn đến năm 2030`), the date of a document cited (`Kế hoạch 407/KH-UBND ngày
+/// 24-2-2023`), or the ends of a campaign's run (`kéo dài từ 20-6 đến 20-9-2023`). `before` is
+/// folded (see [`fold`]).
+fn not_a_measurement(before: &str) -> bool {
+    static PATTERNS: OnceLock<[Regex; 2]> = OnceLock::new();
+    let [document, duration] = PATTERNS.get_or_init(|| {
+        // Constant patterns, checked by the tests.
+        let re = |p: &str| Regex::new(p).unwrap_or_else(|_| Regex::new("$^").unwrap());
+        [
+            re(r"\d+/[a-z0-9.\-/]*[a-z][a-z0-9.\-/]*\s*$"),
+            re(r"keo dai\s+(?:tu\s+)?(?:ngay\s+)?(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{4})?\s+)?$"),
+        ]
+    });
+    let before = before.trim_end();
+    ["so voi", "truoc", "han", "cham nhat", "tam nhin den", "tam nhin", "ban hanh"]
+        .iter()
+        .any(|w| before.ends_with(w))
+        || document.is_match(before)
+        || duration.is_match(&format!("{before} "))
+}
+
+/// Periods a sentence names, each with where it stands. `year` fills in a missing year and
+/// `today` (the report's date) ends a "so far" period and stands for `đến nay`; when either is
+/// unknown, a phrase that needs it gives no period rather than a guessed one. Phrases that are not
+/// when a figure was measured are left out ([`not_a_measurement`]).
+pub fn periods(text: &str, year: Option<i32>, today: Option<NaiveDate>) -> Vec<Period> {
     let p = patterns();
     let mut out: Vec<Period> = Vec::new();
     let mut taken: Vec<(usize, usize)> = Vec::new();
     let num = |m: Option<regex::Match>| m.and_then(|m| m.as_str().parse::<i32>().ok());
     let mut add = |range: (usize, usize), period: Option<Period>, out: &mut Vec<Period>| {
         let overlaps = taken.iter().any(|(a, b)| range.0 < *b && *a < range.1);
-        let before = fold(&text[..range.0]);
-        let excluded = ["so voi", "truoc", "han", "cham nhat"].iter().any(|w| before.trim_end().ends_with(w));
         if !overlaps {
             taken.push(range);
-            if let (Some(p), false) = (period, excluded) {
+            if let (Some(p), false) = (period, not_a_measurement(&fold(&text[..range.0]))) {
                 out.push(p);
             }
         }
     };
+    let span = |m: regex::Match| (m.start(), m.end());
     for c in p.asof.captures_iter(text) {
-        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
-        let d = num(c.get(1))
-            .zip(num(c.get(2)))
-            .zip(num(c.get(3)))
-            .and_then(|((d, mo), y)| date(y, mo as u32, d as u32));
+        let Some(m) = c.get(0).map(span) else { continue };
+        let y = num(c.get(3)).or(year);
+        let d = num(c.get(1)).zip(num(c.get(2))).zip(y).and_then(|((d, mo), y)| date(y, mo as u32, d as u32));
         add(m, d.map(|end| Period { start: None, end, at: m.0 }), &mut out);
     }
     for c in p.month_edge.captures_iter(text) {
-        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
-        let (mo, y) = (num(c.get(2)).unwrap_or(1) as u32, num(c.get(3)).unwrap_or(year));
+        let Some(m) = c.get(0).map(span) else { continue };
+        let (mo, y) = (num(c.get(2)).unwrap_or(1) as u32, num(c.get(3)).unwrap_or(0));
         let end = if c.get(1).is_some_and(|e| fold(e.as_str()) == "dau") {
             date(y, mo, 1)
         } else {
@@ -101,50 +131,63 @@ pub fn periods(text: &str, year: i32, today: NaiveDate) -> Vec<Period> {
         add(m, end.map(|end| Period { start: None, end, at: m.0 }), &mut out);
     }
     for c in p.ytd.captures_iter(text) {
-        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
-        let y = num(c.get(1)).unwrap_or(year);
-        add(m, date(y, 1, 1).map(|s| Period { start: Some(s), end: today, at: m.0 }), &mut out);
+        let Some(m) = c.get(0).map(span) else { continue };
+        let start = num(c.get(1)).or(year).and_then(|y| date(y, 1, 1));
+        add(m, start.zip(today).map(|(s, end)| Period { start: Some(s), end, at: m.0 }), &mut out);
     }
     for c in p.half.captures_iter(text) {
-        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
-        let y = num(c.get(2)).unwrap_or(year);
+        let Some(m) = c.get(0).map(span) else { continue };
         let first = c.get(1).is_some_and(|h| fold(h.as_str()) == "dau");
-        let (s, e) = if first { (date(y, 1, 1), date(y, 6, 30)) } else { (date(y, 7, 1), date(y, 12, 31)) };
-        add(m, s.zip(e).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 }), &mut out);
+        let period = num(c.get(2)).or(year).and_then(|y| {
+            let (s, e) =
+                if first { (date(y, 1, 1), date(y, 6, 30)) } else { (date(y, 7, 1), date(y, 12, 31)) };
+            s.zip(e).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 })
+        });
+        add(m, period, &mut out);
     }
     for c in p.quarter.captures_iter(text) {
-        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
+        let Some(m) = c.get(0).map(span) else { continue };
         let q = match c.get(1).map(|q| q.as_str().to_ascii_uppercase()).as_deref() {
             Some("I") | Some("1") => 1,
             Some("II") | Some("2") => 2,
             Some("III") | Some("3") => 3,
             _ => 4,
         };
-        let y = num(c.get(2)).unwrap_or(year);
-        let s = date(y, (q - 1) * 3 + 1, 1);
-        add(m, s.zip(month_end(y, q * 3)).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 }), &mut out);
+        let period = num(c.get(2)).or(year).and_then(|y| {
+            let s = date(y, (q - 1) * 3 + 1, 1);
+            s.zip(month_end(y, q * 3)).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 })
+        });
+        add(m, period, &mut out);
     }
     for c in p.day.captures_iter(text) {
-        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
-        let y = num(c.get(3)).unwrap_or(year);
-        let d = num(c.get(1)).zip(num(c.get(2))).and_then(|(d, mo)| date(y, mo as u32, d as u32));
-        add(m, d.map(|end| Period { start: None, end, at: m.0 }), &mut out);
+        let Some(m) = c.get(0).map(span) else { continue };
+        let (d, mo, y) = match c.get(1) {
+            Some(_) => (num(c.get(1)), num(c.get(2)), num(c.get(3)).or(year)),
+            None => (num(c.get(4)), num(c.get(5)), num(c.get(6))),
+        };
+        let end = d.zip(mo).zip(y).and_then(|((d, mo), y)| date(y, mo as u32, d as u32));
+        add(m, end.map(|end| Period { start: None, end, at: m.0 }), &mut out);
     }
     for c in p.month.captures_iter(text) {
-        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
+        let Some(m) = c.get(0).map(span) else { continue };
         let mo = num(c.get(1)).unwrap_or(0) as u32;
-        let y = num(c.get(2)).unwrap_or(year);
-        let s = date(y, mo, 1);
-        add(m, s.zip(month_end(y, mo)).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 }), &mut out);
+        let period = num(c.get(2)).or(year).and_then(|y| {
+            date(y, mo, 1).zip(month_end(y, mo)).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 })
+        });
+        add(m, period, &mut out);
+    }
+    for c in p.now.captures_iter(text) {
+        let Some(m) = c.get(0).map(span) else { continue };
+        add(m, today.map(|end| Period { start: None, end, at: m.0 }), &mut out);
     }
     for c in p.year.captures_iter(text) {
-        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or_default();
-        let y = num(c.get(1)).unwrap_or(year);
-        add(
-            m,
-            date(y, 1, 1).zip(date(y, 12, 31)).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 }),
-            &mut out,
-        );
+        let Some(m) = c.get(0).map(span) else { continue };
+        let period = num(c.get(1)).and_then(|y| date(y, 1, 1).zip(date(y, 12, 31))).map(|(s, e)| Period {
+            start: Some(s),
+            end: e,
+            at: m.0,
+        });
+        add(m, period, &mut out);
     }
     out.sort_by_key(|p| p.at);
     out
@@ -247,29 +290,36 @@ pub fn report_province(text: &str) -> Option<String> {
         .map(|(c, _)| c)
 }
 
-/// The report's own period and the day it speaks from: the first half-year, quarter or month it
-/// names, else the year it names most; and the latest date it names (else that period's end).
-pub fn report_period(text: &str) -> Option<(Period, NaiveDate)> {
-    let years: Vec<i32> = patterns()
-        .any_year
-        .captures_iter(text)
-        .filter_map(|c| c.get(1).and_then(|y| y.as_str().parse().ok()))
-        .filter(|y| (2015..=2035).contains(y))
-        .collect();
-    let mut year_counts: HashMap<i32, usize> = HashMap::new();
-    for y in &years {
-        *year_counts.entry(*y).or_default() += 1;
-    }
-    let year = year_counts.into_iter().max_by_key(|(y, n)| (*n, *y)).map(|(y, _)| y)?;
-    let far = date(year, 12, 31)?;
-    let all = periods(text, year, far);
-    let latest_point = all.iter().filter(|p| p.start.is_none()).map(|p| p.end).max();
-    let named_span = all.iter().find(|p| p.start.is_some() && p.end != far).copied();
-    let span = named_span.unwrap_or(Period { start: date(year, 1, 1), end: far, at: 0 });
-    // A report that names no shorter period speaks from its latest date within its year.
-    let today = match (named_span, latest_point) {
-        (None, Some(d)) if d.year_ce().1 as i32 == year => d,
-        _ => span.end,
+/// The report's own period and, when it can be known, the day it speaks from. With the report's
+/// date `given`: its year, and that day. Otherwise from the text: the first half-year, quarter or
+/// month it names, else the year it names most (horizons and cited documents aside); and the
+/// latest date it names within that year, if any. `None` when no year can be known.
+pub fn report_period(text: &str, given: Option<NaiveDate>) -> Option<(Period, Option<NaiveDate>)> {
+    let year = match given {
+        Some(day) => day.year(),
+        None => {
+            let mut year_counts: HashMap<i32, usize> = HashMap::new();
+            for c in patterns().any_year.captures_iter(text) {
+                let (Some(all), Some(y)) = (c.get(0), c.get(1).and_then(|y| y.as_str().parse::<i32>().ok()))
+                else {
+                    continue;
+                };
+                if (2015..=2035).contains(&y) && !not_a_measurement(&fold(&text[..all.start()])) {
+                    *year_counts.entry(y).or_default() += 1;
+                }
+            }
+            year_counts.into_iter().max_by_key(|(y, n)| (*n, *y)).map(|(y, _)| y)?
+        }
     };
-    Some((span, today))
+    let far = date(year, 12, 31)?;
+    let all = periods(text, Some(year), None);
+    let latest_point = all.iter().filter(|p| p.start.is_none() && p.end.year() == year).map(|p| p.end).max();
+    let named_span = all.iter().find(|p| p.start.is_some() && p.end != far && p.end.year() == year).copied();
+    let span = match (named_span, given.or(latest_point)) {
+        (Some(span), _) => span,
+        // A report that names no shorter period speaks from its own day.
+        (None, Some(day)) => Period { start: date(year, 1, 1), end: day, at: 0 },
+        (None, None) => Period { start: date(year, 1, 1), end: far, at: 0 },
+    };
+    Some((span, given.or(latest_point)))
 }

@@ -4,8 +4,9 @@
 //! figures whose indicator is the curated one.
 use std::path::Path;
 
+use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::Float64Type;
+use datafusion::arrow::datatypes::{Date32Type, Float64Type};
 
 use super::{extract, Candidate, ReportHints};
 use crate::error::{Error, Result};
@@ -159,6 +160,23 @@ pub fn seed_files() -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// The date the built-in source `source_id` was published, when the `sources` table gives one.
+pub fn published(source_id: &str) -> Result<Option<NaiveDate>> {
+    let def = builtin("sources")?;
+    for b in read_table(&Datasets::Embedded, def)? {
+        let (Some(ids), Some(dates)) = (
+            strings(&b, "source_id"),
+            b.column_by_name("published").and_then(|c| c.as_primitive_opt::<Date32Type>()),
+        ) else {
+            continue;
+        };
+        if let Some(i) = (0..b.num_rows()).find(|&i| ids.value(i) == source_id) {
+            return Ok(dates.is_valid(i).then(|| dates.value_as_date(i)).flatten());
+        }
+    }
+    Ok(None)
+}
+
 /// Match candidates to the curated figures of one report.
 fn score(source: &str, text: &str, candidates: &[Candidate], curated: &[&Curated]) -> Score {
     let mut used = vec![false; candidates.len()];
@@ -198,7 +216,8 @@ pub fn evaluate(dir: &Path) -> Result<Evaluation> {
     for (source, file) in seed_files()? {
         let path = dir.join(&file);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, "read", e))?;
-        let candidates = extract(&text, &ReportHints { source_id: source.clone(), province: None });
+        let hints = ReportHints { source_id: source.clone(), province: None, date: published(&source)? };
+        let candidates = extract(&text, &hints);
         let mine: Vec<&Curated> = curated.iter().filter(|c| c.source == source).collect();
         let s = score(&source, &text, &candidates, &mine);
         total.add(&s);

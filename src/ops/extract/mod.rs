@@ -17,7 +17,7 @@ use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRe
 use datafusion::arrow::record_batch::RecordBatch;
 
 use self::classify::{classify, indicator};
-use self::context::{periods, places, report_period, report_province, Period};
+use self::context::{periods, places, report_period, report_province};
 use self::figures::figures;
 use self::text::{sentences, words};
 use crate::engine::QueryResult;
@@ -60,6 +60,8 @@ pub struct Candidate {
     pub start_byte: usize,
     /// Byte offset just past the figure.
     pub end_byte: usize,
+    /// Why the row needs the reviewer's attention beyond the usual check, if it does.
+    pub review: Option<&'static str>,
 }
 
 /// What the extractor is told about a report.
@@ -69,7 +71,17 @@ pub struct ReportHints {
     pub source_id: String,
     /// The report's province, when the text does not make it clear.
     pub province: Option<String>,
+    /// The report's date, when known outside the text (`--date`, the `sources` row): it gives a
+    /// date without a year its year, and `đến nay` its day.
+    pub date: Option<NaiveDate>,
 }
+
+/// What a reviewer is told of a row whose period cannot be known.
+pub const NO_YEAR: &str = "no date: the text names no year; give the report's date (--date YYYY-MM-DD)";
+
+/// What a reviewer is told of a row dated by the report's period because its sentence names no
+/// date and the report's own day is not known.
+pub const REPORT_PERIOD: &str = "date not stated: the report's period; check it, or give --date";
 
 /// The clause around a figure, at most `max` bytes, cut at word boundaries: verbatim report text.
 fn quote_around(sentence: &str, start: usize, end: usize, max: usize) -> &str {
@@ -90,11 +102,10 @@ fn quote_around(sentence: &str, start: usize, end: usize, max: usize) -> &str {
 /// Candidate observations in `text`.
 pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
     let province = hints.province.clone().or_else(|| report_province(text));
-    let (report, today) = report_period(text).unwrap_or((
-        Period { start: None, end: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default(), at: 0 },
-        NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default(),
-    ));
-    let year = chrono::Datelike::year(&report.end);
+    // No year known: phrases that need one give no period, and such rows say so; no date is made up.
+    let report = report_period(text, hints.date);
+    let year = report.map(|(p, _)| chrono::Datelike::year(&p.end));
+    let today = report.and_then(|(_, t)| t);
     let mut out: Vec<Candidate> = Vec::new();
     for sentence in sentences(text) {
         let ws = words(sentence.text);
@@ -114,7 +125,8 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             }
             previous = code.map(str::to_string).filter(|_| !f.change);
             let near = |at: usize| (at as i64 - f.start as i64).unsigned_abs();
-            let period = when.iter().min_by_key(|p| near(p.at)).copied().unwrap_or(report);
+            let stated = when.iter().min_by_key(|p| near(p.at)).copied();
+            let period = stated.or(report.map(|(p, _)| p));
             let place = wheres.iter().filter(|p| p.district.is_some()).min_by_key(|p| near(p.at));
             let stock = code.and_then(indicator).is_some_and(|i| i.kind == "stock");
             let start = sentence.start;
@@ -124,8 +136,8 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 geo_level: if place.is_some() { "district" } else { "province" },
                 province_code: place.map(|p| p.province.clone()).or_else(|| province.clone()),
                 district_code: place.and_then(|p| p.district.clone()),
-                period_start: if stock { None } else { period.start },
-                period_end: Some(period.end),
+                period_start: if stock { None } else { period.and_then(|p| p.start) },
+                period_end: period.map(|p| p.end),
                 value: f.value,
                 numerator: f.numerator,
                 denominator: f.denominator,
@@ -136,6 +148,11 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 confidence,
                 start_byte: start + f.start,
                 end_byte: start + f.end,
+                review: match (period, stated, today) {
+                    (None, _, _) => Some(NO_YEAR),
+                    (Some(_), None, None) => Some(REPORT_PERIOD),
+                    _ => None,
+                },
             });
         }
     }
@@ -161,13 +178,15 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
     kept
 }
 
-/// The columns of extract's output: the `observations` columns, then confidence and byte range.
+/// The columns of extract's output: the `observations` columns, then confidence, byte range and
+/// what needs review.
 pub fn output_schema() -> SchemaRef {
     let mut fields: Vec<Field> =
         schema("observations").fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
     fields.push(Field::new("confidence", DataType::Float64, false));
     fields.push(Field::new("start_byte", DataType::Int64, false));
     fields.push(Field::new("end_byte", DataType::Int64, false));
+    fields.push(Field::new("review", DataType::Utf8, true));
     Arc::new(Schema::new(fields))
 }
 
@@ -202,6 +221,7 @@ pub fn to_result(candidates: &[Candidate]) -> Result<QueryResult, datafusion::ar
         float(&|c| Some(c.confidence)),
         Arc::new(candidates.iter().map(|c| c.start_byte as i64).collect::<Int64Array>()),
         Arc::new(candidates.iter().map(|c| c.end_byte as i64).collect::<Int64Array>()),
+        text(&|c| c.review.map(str::to_string)),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     Ok(QueryResult { schema, batches: vec![batch] })
