@@ -220,8 +220,8 @@ struct Survey {
 
 /// Which of the levels a scan with `filters` reads (each level asked for and the levels it is
 /// derived from) hold rows of `indicators`, and, when the filters ask for grain `auto`, which
-/// grain it is: `month` when those rows end on more than twice as many dates as months, else
-/// `reported`. The two questions are asked at once.
+/// grain it is: `month` when the unit's rows (at any level) end on more than twice as many dates
+/// as months, else `reported`. The two questions are asked at once.
 async fn survey(state: &SessionState, filters: &[Expr], indicators: &[String]) -> Result<Survey> {
     let asked = chosen(filters, ("geo_level", "levels"), &LEVELS, Level::parse, Level::name)?;
     let mut levels: Vec<Level> = Vec::new();

@@ -286,8 +286,8 @@ fn regrained(
             };
             if known.is_some_and(|(_, k)| k != "flow" && k != "ratio") {
                 // A stock (or any kind but a flow or a ratio) takes its last value in the period,
-                // with that value's qualifier (a fifth faster than computing every way: Hà Nội's
-                // monthly stock, 0.06 s of 0.1).
+                // with that value's qualifier; the sums, parts and starts it would not use are
+                // not computed.
                 return format!(
                     "SELECT {unit}, bucket, CAST(NULL AS DATE) AS bucket_end, CAST(NULL AS DATE) AS period_start, \
                      period_end, last AS value, last_n AS numerator, last_d AS denominator, target, \
