@@ -236,13 +236,8 @@ fn lone(indicators: &[String]) -> Option<&str> {
 
 /// Rows reported at `level`, over the request's grain: one row per unit and period (`bucket` and
 /// `bucket_end` name the period), as a CTE body.
-fn regrained(
-    grain: Grain,
-    level: Level,
-    from: &str,
-    lone: Option<&str>,
-    kinds: &[(String, String)],
-) -> String {
+fn regrained(grain: Grain, level: Level, from: &str, lone: Option<&str>, request: &Request) -> String {
+    let kinds = &request.kinds;
     let at = format!("geo_level = {}", quoted(level.name()));
     let unit = "indicator, province_code, district_code, commune_code";
     match grain {
@@ -269,9 +264,33 @@ fn regrained(
                 Some((_, kind)) => (quoted(kind), String::new()),
                 None => ("r.kind".to_string(), "JOIN indicators r ON r.code = g.indicator".to_string()),
             };
+            // A unit column every row read shares one value of (the indicator, a province or unit
+            // asked for) is written as that value, not grouped on: DataFusion takes a constant
+            // group key for a sorted one and groups in its slower partially sorted mode.
+            let one_value = |column: &str| match column {
+                "indicator" => lone.map(str::to_string),
+                _ => request
+                    .within
+                    .iter()
+                    .find(|(c, v)| *c == column && v.len() == 1)
+                    .map(|(_, v)| v[0].clone()),
+            };
+            let mut select = Vec::new();
+            let mut keys = Vec::new();
+            for column in ["indicator", "province_code", "district_code", "commune_code"] {
+                match one_value(column) {
+                    Some(v) => select.push(format!("arrow_cast({}, 'Utf8View') AS {column}", quoted(&v))),
+                    None => {
+                        select.push(column.to_string());
+                        keys.push(column);
+                    }
+                }
+            }
+            let (select, keys) =
+                (select.join(", "), keys.iter().map(|k| format!("{k}, ")).collect::<String>());
             let per_unit = |sums: &str| {
                 format!(
-                    "SELECT indicator, province_code, district_code, commune_code, {bucket} AS bucket, \
+                    "SELECT {select}, {bucket} AS bucket, \
                             max(period_end) AS period_end, {sums}last_value(value ORDER BY period_end) AS last, \
                             last_value(numerator ORDER BY period_end) AS last_n, \
                             last_value(denominator ORDER BY period_end) AS last_d, \
@@ -281,7 +300,7 @@ fn regrained(
                             CASE WHEN count(*) = 1 THEN min(target) END AS target, \
                             CASE WHEN count(*) = 1 THEN min(obs_id) END AS obs_id \
                      FROM {from} WHERE {at} AND (period_start IS NULL OR period_start >= {bucket}) \
-                     GROUP BY indicator, province_code, district_code, commune_code, {bucket}, period_start IS NULL"
+                     GROUP BY {keys}{bucket}, period_start IS NULL"
                 )
             };
             if known.is_some_and(|(_, k)| k != "flow" && k != "ratio") {
@@ -452,7 +471,7 @@ pub fn sql(request: &Request) -> String {
     let all = lone(&request.indicators);
     let stored = |l: &Level| request.stored.as_ref().is_none_or(|s| s.contains(l));
     if !request.derived_only && stored(&level) {
-        ctes.push(format!("at_level AS ({})", regrained(grain, level, "base", all, &request.kinds)));
+        ctes.push(format!("at_level AS ({})", regrained(grain, level, "base", all, request)));
         parts.push(("reported".to_string(), reported_select(level, grain)));
     }
     let mut classes = Vec::new();
@@ -477,7 +496,7 @@ pub fn sql(request: &Request) -> String {
             let one = lone(members);
             ctes.push(format!(
                 "{from} AS ({})",
-                regrained(grain, *source, &format!("base_{rule}"), one, &request.kinds)
+                regrained(grain, *source, &format!("base_{rule}"), one, request)
             ));
             union.push(format!(
                 "SELECT {} FROM ({}) u",
@@ -491,7 +510,7 @@ pub fn sql(request: &Request) -> String {
         // Derived figures only at the finest level, or no level holds rows: there are none.
         ctes.push(format!(
             "at_level AS (SELECT * FROM ({}) r WHERE false)",
-            regrained(grain, level, "base", all, &request.kinds)
+            regrained(grain, level, "base", all, request)
         ));
         parts.push(("reported".to_string(), reported_select(level, grain)));
     }
