@@ -7,7 +7,7 @@ use clap::Args;
 use super::print::print_results;
 use super::{usage, OutputArgs};
 use crate::error::{Error, Result};
-use crate::ops::extract::eval::{evaluate, published, seed_files, TARGETS};
+use crate::ops::extract::eval::{builtin_sources, evaluate, BuiltinSource, TARGETS};
 use crate::ops::extract::{extract, to_result, ReportHints};
 use crate::storage::reference::reference;
 
@@ -50,10 +50,10 @@ fn parse_date(text: &str) -> std::result::Result<NaiveDate, String> {
         .map_err(|_| format!("{text:?} is not a date; write it YYYY-MM-DD"))
 }
 
-/// The built-in source id whose seed file has this name.
-fn known_source(file: &Path) -> Option<String> {
+/// The built-in source whose seed file has this name.
+fn known_source<'a>(sources: &'a [BuiltinSource], file: &Path) -> Option<&'a BuiltinSource> {
     let name = file.file_name()?.to_string_lossy().into_owned();
-    seed_files().ok()?.into_iter().find(|(_, f)| *f == name).map(|(id, _)| id)
+    sources.iter().find(|s| s.seed_file.as_deref() == Some(name.as_str()))
 }
 
 pub fn run(args: &ExtractArgs) -> Result<()> {
@@ -66,6 +66,7 @@ pub fn run(args: &ExtractArgs) -> Result<()> {
         ),
         None => None,
     };
+    let sources = builtin_sources()?;
     let mut all = Vec::new();
     for path in &args.reports {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
@@ -79,11 +80,12 @@ pub fn run(args: &ExtractArgs) -> Result<()> {
         })?;
         let stem =
             path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
-        let source_id = args.source_id.clone().or_else(|| known_source(path)).unwrap_or(stem);
-        let date = match args.date {
-            Some(d) => Some(d),
-            None => published(&source_id)?,
-        };
+        let source_id = args
+            .source_id
+            .clone()
+            .or_else(|| known_source(&sources, path).map(|s| s.id.clone()))
+            .unwrap_or(stem);
+        let date = args.date.or_else(|| sources.iter().find(|s| s.id == source_id).and_then(|s| s.published));
         all.extend(extract(&text, &ReportHints { source_id, province: province.clone(), date }));
     }
     print_results(&args.out, &[to_result(&all)?])

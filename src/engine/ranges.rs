@@ -46,7 +46,7 @@ pub async fn share(
         return Ok(plan);
     }
     let partitions = state.config_options().execution.target_partitions.max(1);
-    let pieces = match row_groups(config, state, filters).await? {
+    let pieces = match row_groups(config, state, filters, partitions).await? {
         Some(pieces) if pieces.is_empty() => return Ok(Arc::new(EmptyExec::new(exec.schema()))),
         Some(pieces) => pieces,
         None => match byte_ranges(config, state, partitions) {
@@ -88,6 +88,7 @@ async fn row_groups(
     config: &FileScanConfig,
     state: &dyn Session,
     filters: &[Expr],
+    partitions: usize,
 ) -> Result<Option<Vec<PartitionedFile>>> {
     let Some(source) = config.file_source().downcast_ref::<ParquetSource>() else { return Ok(None) };
     // The scan's filters may name their table; the file schema does not.
@@ -132,7 +133,7 @@ async fn row_groups(
     }
     // Too many pieces cost more to open than they save: runs of neighbours in one file are
     // merged (a row group between them that cannot match is pruned again when the piece opens).
-    let cap = state.config_options().execution.target_partitions.max(1) * MAX_PIECES_PER_CORE;
+    let cap = partitions * MAX_PIECES_PER_CORE;
     let mut pieces: Vec<PartitionedFile> = Vec::new();
     let per_piece = groups.len().div_ceil(cap).max(1);
     let mut i = 0;

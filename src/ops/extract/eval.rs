@@ -143,38 +143,35 @@ fn curated() -> Result<Vec<Curated>> {
     Ok(out)
 }
 
-/// The seed reports: (source id, file name) from the built-in sources table.
-pub fn seed_files() -> Result<Vec<(String, String)>> {
+/// A row of the built-in `sources` table, as extraction needs it.
+#[derive(Debug, Clone)]
+pub struct BuiltinSource {
+    /// The source id.
+    pub id: String,
+    /// The seed report's file name, for a seed.
+    pub seed_file: Option<String>,
+    /// The date it was published, when known.
+    pub published: Option<NaiveDate>,
+}
+
+/// The built-in `sources` table, read once.
+pub fn builtin_sources() -> Result<Vec<BuiltinSource>> {
     let def = builtin("sources")?;
     let mut out = Vec::new();
     for b in read_table(&Datasets::Embedded, def)? {
         let (Some(ids), Some(files)) = (strings(&b, "source_id"), strings(&b, "seed_file")) else {
             continue;
         };
+        let dates = b.column_by_name("published").and_then(|c| c.as_primitive_opt::<Date32Type>());
         for i in 0..b.num_rows() {
-            if !files.is_null(i) {
-                out.push((ids.value(i).to_string(), files.value(i).to_string()));
-            }
+            out.push(BuiltinSource {
+                id: ids.value(i).to_string(),
+                seed_file: files.is_valid(i).then(|| files.value(i).to_string()),
+                published: dates.filter(|d| d.is_valid(i)).and_then(|d| d.value_as_date(i)),
+            });
         }
     }
     Ok(out)
-}
-
-/// The date the built-in source `source_id` was published, when the `sources` table gives one.
-pub fn published(source_id: &str) -> Result<Option<NaiveDate>> {
-    let def = builtin("sources")?;
-    for b in read_table(&Datasets::Embedded, def)? {
-        let (Some(ids), Some(dates)) = (
-            strings(&b, "source_id"),
-            b.column_by_name("published").and_then(|c| c.as_primitive_opt::<Date32Type>()),
-        ) else {
-            continue;
-        };
-        if let Some(i) = (0..b.num_rows()).find(|&i| ids.value(i) == source_id) {
-            return Ok(dates.is_valid(i).then(|| dates.value_as_date(i)).flatten());
-        }
-    }
-    Ok(None)
 }
 
 /// Match candidates to the curated figures of one report.
@@ -213,10 +210,11 @@ pub fn evaluate(dir: &Path) -> Result<Evaluation> {
     let curated = curated()?;
     let mut scores = Vec::new();
     let mut total = Score { source: "all".into(), ..Default::default() };
-    for (source, file) in seed_files()? {
+    for seed in builtin_sources()? {
+        let (source, Some(file)) = (seed.id, seed.seed_file) else { continue };
         let path = dir.join(&file);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, "read", e))?;
-        let hints = ReportHints { source_id: source.clone(), province: None, date: published(&source)? };
+        let hints = ReportHints { source_id: source.clone(), province: None, date: seed.published };
         let candidates = extract(&text, &hints);
         let mine: Vec<&Curated> = curated.iter().filter(|c| c.source == source).collect();
         let s = score(&source, &text, &candidates, &mine);
