@@ -2,7 +2,7 @@
 //! SQL, and `chiso validate` with the exact warnings the reports deserve.
 mod common;
 
-use common::{chiso, ok, rows, seeds};
+use common::{chiso, dev_reports, ok, rows, seeds};
 use std::fs;
 
 fn one(sql: &str) -> Vec<String> {
@@ -58,16 +58,145 @@ fn observations_per_source() {
     let counts = rows("select source_id, count(*) from observations group by source_id order by source_id");
     let got: Vec<(String, String)> = counts.into_iter().map(|r| (r[0].clone(), r[1].clone())).collect();
     let want = [
+        ("bp-2023-06", "5"),
+        ("dn-2024-01", "8"),
+        ("gl-2023-07", "4"),
+        ("gl-2025-11", "3"),
+        ("ht-2023-05", "5"),
         ("hy-2023h1", "4"),
         ("la-2024", "30"),
+        ("la-2025-06", "4"),
+        ("ls-2023-06", "5"),
         ("na-2023-04", "22"),
+        ("na-2025-03", "9"),
+        ("na-2025-05", "7"),
+        ("qn-2024-08", "2"),
+        ("tb-2023-04", "3"),
         ("tb-2023h1", "12"),
+        ("tb-2024-01", "7"),
+        ("tn-2022-07", "7"),
+        ("tn-2022-08", "4"),
         ("tn-2023h1", "38"),
     ];
     assert_eq!(got, want.map(|(a, b)| (a.to_string(), b.to_string())));
 }
 
 /// Each figure here was read off the report text by hand.
+/// Figures of the dev set (`../shared/reports`), each read off its text by hand.
+#[test]
+fn hand_checked_dev_set_figures() {
+    let fig = |id: &str| {
+        one(&format!(
+            "select indicator, geo_level, province_code, district_code, commune_code, period_start, period_end, \
+             value, numerator, denominator, target, qualifier, period_basis from observations where obs_id = '{id}'"
+        ))
+    };
+    // Lạng Sơn: "Tính đến ngày 16/6/2023 ... đã kích hoạt thành công trên 305.000 trường hợp"
+    assert_eq!(
+        fig("ls-2023-06-04"),
+        [
+            "eid_activated",
+            "province",
+            "20",
+            "",
+            "",
+            "",
+            "2023-06-16",
+            "305000.0",
+            "",
+            "",
+            "",
+            "lower_bound",
+            "stated"
+        ]
+    );
+    // Pleiku (district 622 of Gia Lai): "Con số này chỉ đạt 16,96% của chỉ tiêu 185.255 tài khoản";
+    // 31.426 / 185.255 is 16,96 %. The article's month is an estimate: the date says so.
+    assert_eq!(
+        fig("gl-2023-07-04"),
+        [
+            "eid_target_attainment",
+            "district",
+            "64",
+            "622",
+            "",
+            "",
+            "2023-07-31",
+            "16.96",
+            "",
+            "185255.0",
+            "",
+            "exact",
+            "inferred"
+        ]
+    );
+    // Quảng Ninh: "hơn 170 nghìn hồ sơ đề nghị cấp căn cước" since the Law on Identity took effect
+    // (1/7/2024), to the article's day (26/8/2024).
+    assert_eq!(
+        fig("qn-2024-08-02"),
+        [
+            "can_cuoc_applications",
+            "province",
+            "22",
+            "",
+            "",
+            "2024-07-01",
+            "2024-08-26",
+            "170000.0",
+            "",
+            "",
+            "",
+            "lower_bound",
+            "report_date"
+        ]
+    );
+    // Gia Lai after the merger: xã Vân Canh, filed under the legacy unit whose code the 2025 commune kept.
+    assert_eq!(
+        fig("gl-2025-11-03"),
+        [
+            "eid_activated_rate",
+            "commune",
+            "52",
+            "551",
+            "21994",
+            "",
+            "2025-11-04",
+            "79.0",
+            "",
+            "",
+            "",
+            "exact",
+            "report_date"
+        ]
+    );
+    // Nghệ An, April 2025: "2/13 sở có tỷ lệ đạt trên 65%" (online payment).
+    assert_eq!(
+        fig("na-2025-05-03"),
+        [
+            "departments_online_payment_above_65pct",
+            "province",
+            "40",
+            "",
+            "",
+            "2025-04-01",
+            "2025-04-30",
+            "2.0",
+            "2.0",
+            "13.0",
+            "",
+            "exact",
+            "stated"
+        ]
+    );
+    // The curated data covers at least 11 provinces, 4 of them at two or more dates.
+    assert_eq!(one("select count(distinct province_code) >= 11 from observations"), ["true"]);
+    assert_eq!(
+        one("select count(*) >= 4 from (select province_code from observations group by province_code \
+             having count(distinct period_end) >= 2)"),
+        ["true"]
+    );
+}
+
 #[test]
 fn hand_checked_figures() {
     let fig = |where_: &str| {
@@ -86,7 +215,7 @@ fn hand_checked_figures() {
     assert_eq!(fig("indicator = 'eid_accounts_level2' and province_code = '40'")[0], "824590.0");
     // "tỷ lệ tiếp nhận hồ sơ trực tuyến toàn tỉnh đạt mức trung bình 48,91%" in April to 18/4/2023
     assert_eq!(
-        fig("indicator = 'online_dossier_receipt_rate'"),
+        fig("indicator = 'online_dossier_receipt_rate' and source_id = 'na-2023-04'"),
         ["48.91", "", "", "", "exact", "2023-04-01", "2023-04-18", ""]
     );
     // Thái Nguyên: "xử lý đúng hạn 338.202 hồ sơ, đạt tỷ lệ 99,68%" of 339.287 processed, first half of 2023
@@ -121,12 +250,15 @@ fn hand_checked_figures() {
         ["110100.0", "", "", "", "lower_bound"]
     );
     // Thái Bình: "cấp 803.868 tài khoản định danh điện tử, đạt tỷ lệ 101,2% (vượt chỉ tiêu 1,2%)"
-    assert_eq!(fig("indicator = 'eid_target_attainment'")[..4], ["101.2", "803868.0", "", "100.0"]);
+    assert_eq!(
+        fig("indicator = 'eid_target_attainment' and source_id = 'tb-2023h1'")[..4],
+        ["101.2", "803868.0", "", "100.0"]
+    );
     // "tỷ lệ hồ sơ xử lý trực tuyến đạt 66,79% (vượt mục tiêu 16,79%)": the target is 50%
     assert_eq!(fig("indicator = 'online_dossier_processing_rate'")[..4], ["66.79", "", "", "50.0"]);
     // "hơn 1,5 triệu thẻ"
     assert_eq!(
-        fig("indicator = 'cccd_cards_issued' and province_code = '34'")[..5],
+        fig("indicator = 'cccd_cards_issued' and source_id = 'tb-2023h1'")[..5],
         ["1500000.0", "", "", "", "lower_bound"]
     );
     // "từ vị trí thứ 45 năm 2021 giảm xuống vị trí 56 năm 2022"
@@ -145,8 +277,9 @@ fn every_figure_has_provenance() {
 
 #[test]
 fn validate_reports_exactly_the_known_disagreement() {
-    let sources = seeds();
-    let run = chiso(&["validate", "--sources", sources.to_str().unwrap()]);
+    let (sources, dev) = (seeds(), dev_reports());
+    let run =
+        chiso(&["validate", "--sources", sources.to_str().unwrap(), "--sources", dev.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let findings: Vec<&str> =
         run.stdout.lines().filter(|l| l.starts_with("warning") || l.starts_with("error")).collect();
@@ -186,7 +319,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 
 #[test]
 fn validate_finds_broken_data() {
-    let sources = seeds();
+    let (sources, dev) = (seeds(), dev_reports());
     let check = |edit: &dyn Fn(String) -> String, expect: &str| {
         let dir = broken_datasets(edit);
         let run = chiso(&[
@@ -195,6 +328,8 @@ fn validate_finds_broken_data() {
             dir.path().to_str().unwrap(),
             "--sources",
             sources.to_str().unwrap(),
+            "--sources",
+            dev.to_str().unwrap(),
         ]);
         assert_eq!(run.code, 1, "expected failure for {expect}:\n{}", run.stdout);
         assert!(run.stdout.contains(expect), "expected {expect:?} in:\n{}", run.stdout);
@@ -216,6 +351,19 @@ fn validate_finds_broken_data() {
     );
     check(&|t| t.replace("25,25,25,,exact", "25,26,25,,exact"), "error [numerator] tb-2023h1-01");
     check(&|t| t.replace("66.79,,,50,exact", "166.79,,,50,exact"), "error [range] tb-2023h1-07");
+    // A stock with a period_start; a flow without one; a period basis that is not one of three.
+    check(
+        &|t| t.replace("tb-2023h1-05,eid_accounts,province,34,,,,", "tb-2023h1-05,eid_accounts,province,34,,,2023-01-01,"),
+        "error [kind_period] tb-2023h1-05: indicator eid_accounts is a stock (counted since the programme began): period_start must be empty, not 2023-01-01",
+    );
+    check(
+        &|t| t.replace("tb-2023h1-12,plan_tasks,province,34,,,2023-07-01,", "tb-2023h1-12,plan_tasks,province,34,,,,"),
+        "error [kind_period] tb-2023h1-12: indicator plan_tasks is a flow (counted over a period): period_start is required",
+    );
+    check(
+        &|t| t.replace(",stated\n", ",guessed\n"),
+        "period_basis must be stated, report_date or inferred, not guessed",
+    );
 }
 
 #[test]
@@ -223,8 +371,8 @@ fn validate_flags_parts_that_do_not_add_up() {
     // Give Thái Bình level-1 and level-2 figures that do not sum to its 803.868 accounts.
     let dir = broken_datasets(|t| {
         format!(
-            "{t}tb-2023h1-90,eid_accounts_level1,province,34,,,,2023-06-30,800000,,,,exact,tb-2023h1,cấp 803.868 tài khoản định danh điện tử\n\
-             tb-2023h1-91,eid_accounts_level2,province,34,,,,2023-06-30,3000,,,,exact,tb-2023h1,cấp 803.868 tài khoản định danh điện tử\n"
+            "{t}tb-2023h1-90,eid_accounts_level1,province,34,,,,2023-06-30,800000,,,,exact,tb-2023h1,cấp 803.868 tài khoản định danh điện tử,stated\n\
+             tb-2023h1-91,eid_accounts_level2,province,34,,,,2023-06-30,3000,,,,exact,tb-2023h1,cấp 803.868 tài khoản định danh điện tử,stated\n"
         )
     });
     let run = chiso(&["validate", "--datasets", dir.path().to_str().unwrap()]);

@@ -7,6 +7,7 @@ use clap::Args;
 use super::{usage, Cli};
 use crate::error::Result;
 use crate::ops::ingest::{ingest, IngestOptions};
+use crate::ops::reports::ReportDirs;
 
 /// Arguments of `chiso ingest`.
 #[derive(Debug, Args)]
@@ -15,7 +16,7 @@ use crate::ops::ingest::{ingest, IngestOptions};
 reference table), or forced with --into.\nEverything is checked before anything is written; a bad input is rejected \
 whole with every problem listed as file:line: column: reason.\nRe-ingesting rows whose key (obs_id, code, source_id) \
 is already there is rejected; with --upsert those rows are replaced instead, so running the same file twice is a no-op.\n\n\
-Example:\n  chiso --warehouse wh ingest new.csv --sources ../shared/seeds"
+Example:\n  chiso --warehouse wh ingest new.csv --sources ../shared/seeds --sources ../shared/reports"
 )]
 pub struct IngestArgs {
     /// CSV, JSON/NDJSON or Parquet files with the columns of one table.
@@ -30,9 +31,10 @@ pub struct IngestArgs {
     /// How long to wait for another writer to finish, in seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     wait: u64,
-    /// A directory of report texts: new quotes must occur in their report (as `validate --sources`).
+    /// A directory of report texts (repeat for more): new quotes must occur in their report (as
+    /// `validate --sources`).
     #[arg(long, value_name = "DIR")]
-    sources: Option<PathBuf>,
+    sources: Vec<PathBuf>,
 }
 
 pub async fn run(cli: &Cli, args: &IngestArgs) -> Result<()> {
@@ -47,7 +49,7 @@ pub async fn run(cli: &Cli, args: &IngestArgs) -> Result<()> {
         into: args.into.clone(),
         upsert: args.upsert,
         wait: Duration::from_secs(args.wait),
-        sources: args.sources.clone(),
+        sources: ReportDirs::new(&args.sources)?,
     };
     let report = ingest(warehouse, &options).await?;
     for w in &report.warnings {

@@ -5,6 +5,7 @@ use clap::Args;
 
 use super::Cli;
 use crate::error::{Error, Result};
+use crate::ops::reports::ReportDirs;
 use crate::ops::validate::{validate, Severity};
 use crate::storage::datasets::Datasets;
 use crate::storage::warehouse::Scratch;
@@ -19,20 +20,14 @@ pub struct ValidateArgs {
     /// The curated datasets directory to check [default: ./datasets if present, else the built-in data].
     #[arg(long, value_name = "DIR", conflicts_with = "warehouse")]
     datasets: Option<PathBuf>,
-    /// A directory holding the report texts named in sources.seed_file: every quote must occur in its report.
+    /// A directory holding report texts named in sources.seed_file (repeat for more): every quote
+    /// must occur in its report.
     #[arg(long, value_name = "DIR")]
-    sources: Option<PathBuf>,
+    sources: Vec<PathBuf>,
 }
 
 pub async fn run(cli: &Cli, args: &ValidateArgs) -> Result<()> {
-    if let Some(dir) = &args.sources {
-        if !dir.is_dir() {
-            return Err(Error::Usage(format!(
-                "--sources {}: not a directory of report texts",
-                dir.display()
-            )));
-        }
-    }
+    let sources = ReportDirs::new(&args.sources)?;
     // A datasets directory is checked as the warehouse it builds; the built-in data is the
     // default warehouse already.
     let mut scratch = None;
@@ -42,7 +37,7 @@ pub async fn run(cli: &Cli, args: &ValidateArgs) -> Result<()> {
         datasets => Some(scratch.insert(Scratch::build(&datasets).await?).path()),
     };
     let engine = cli.engine_over(warehouse).await?;
-    let findings = validate(&engine, args.sources.as_deref()).await?;
+    let findings = validate(&engine, &sources).await?;
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     const SHOWN: usize = 100;
     for finding in findings.iter().take(SHOWN) {

@@ -12,6 +12,7 @@ use datafusion::datasource::MemTable;
 use futures::StreamExt;
 
 use super::input::{load, Loaded};
+use super::reports::ReportDirs;
 use super::validate::{validate, Finding, Severity};
 use crate::engine::Engine;
 use crate::error::{Error, Problem, Result};
@@ -34,7 +35,7 @@ pub struct IngestOptions {
     /// How long to wait for another writer.
     pub wait: Duration,
     /// Report texts to check quotes against (as `validate --sources`).
-    pub sources: Option<PathBuf>,
+    pub sources: ReportDirs,
 }
 
 /// What an ingest did.
@@ -188,7 +189,7 @@ pub async fn ingest(warehouse: &Path, options: &IngestOptions) -> Result<IngestR
     ctx.register_table("__after", after.clone())?;
     ctx.register_table(table, after)?;
 
-    let findings = validate(&engine, options.sources.as_deref()).await?;
+    let findings = validate(&engine, &options.sources).await?;
     let origin_of: HashMap<&str, &str> = new_keys
         .iter()
         .zip(&incoming.origins)

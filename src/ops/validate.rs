@@ -3,7 +3,6 @@
 //! that do not add up to their total) is a warning: it is kept as reported and flagged.
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
 
 use datafusion::arrow::array::{Array, AsArray, StringArray};
 use datafusion::arrow::compute::cast;
@@ -15,6 +14,7 @@ use crate::engine::saved::{find, load_all};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::numbers::numbers_in;
+use crate::ops::reports::ReportDirs;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -48,7 +48,7 @@ impl Finding {
             "province_key" => "province_code",
             "district_key" => "district_code",
             "commune_key" => "commune_code",
-            "period" => "period_start",
+            "period" | "kind_period" => "period_start",
             "numerator" => "numerator",
             "range" | "rate" | "parts_sum" => "value",
             "quote_number" | "quote_source" => "quote",
@@ -89,6 +89,13 @@ const SQL_CHECKS: &[(&str, Severity, &str)] = &[
         WHEN 'commune' THEN commune_code IS NOT NULL ELSE false END"),
     ("qualifier", Severity::Error, "SELECT obs_id, 'qualifier must be exact, approx, lower_bound or upper_bound, not ' || qualifier FROM observations WHERE qualifier NOT IN ('exact', 'approx', 'lower_bound', 'upper_bound')"),
     ("period", Severity::Error, "SELECT obs_id, 'period_start ' || CAST(period_start AS VARCHAR) || ' is after period_end ' || CAST(period_end AS VARCHAR) FROM observations WHERE period_start > period_end"),
+    ("period_basis", Severity::Error, "SELECT obs_id, 'period_basis must be stated, report_date or inferred, not ' || period_basis FROM observations WHERE period_basis NOT IN ('stated', 'report_date', 'inferred')"),
+    // One indicator, one meaning: a stock counts since the programme began (no period_start), a
+    // flow counts over a stated period (a period_start).
+    ("kind_period", Severity::Error, "SELECT o.obs_id, CASE i.kind WHEN 'stock' THEN 'indicator ' || i.code || ' is a stock (counted since the programme began): period_start must be empty, not ' || CAST(o.period_start AS VARCHAR) \
+        ELSE 'indicator ' || i.code || ' is a flow (counted over a period): period_start is required' END \
+        FROM observations o JOIN indicators i ON o.indicator = i.code \
+        WHERE (i.kind = 'stock' AND o.period_start IS NOT NULL) OR (i.kind = 'flow' AND o.period_start IS NULL)"),
     ("numerator", Severity::Error, "SELECT obs_id, 'numerator ' || CAST(numerator AS VARCHAR) || ' exceeds denominator ' || CAST(denominator AS VARCHAR) FROM observations WHERE numerator > denominator"),
     ("range", Severity::Error, "SELECT o.obs_id, 'value ' || CAST(o.value AS VARCHAR) || ' is out of range for ' || i.kind || ' indicator ' || i.code || ' (' || i.unit || ')' FROM observations o JOIN indicators i ON o.indicator = i.code \
         WHERE (o.value < 0 AND i.kind <> 'change') OR (i.unit = 'percent' AND i.kind = 'ratio' AND o.value > 100)"),
@@ -123,9 +130,9 @@ fn squash(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Run every check on the session's tables. With `sources`, a directory holding the report texts
-/// named in `sources.seed_file`, each quote must also occur in its report.
-pub async fn validate(engine: &Engine, sources: Option<&Path>) -> Result<Vec<Finding>> {
+/// Run every check on the session's tables. With report directories (`sources`), each quote must
+/// also occur in the report its `sources.seed_file` names.
+pub async fn validate(engine: &Engine, sources: &ReportDirs) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for (check, severity, sql) in SQL_CHECKS {
         let results = engine
@@ -188,9 +195,11 @@ async fn disagreements(engine: &Engine, findings: &mut Vec<Finding>) -> Result<(
     Ok(())
 }
 
-async fn quote_checks(engine: &Engine, sources: Option<&Path>, findings: &mut Vec<Finding>) -> Result<()> {
+async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<Finding>) -> Result<()> {
     let mut texts: HashMap<String, String> = HashMap::new();
-    if let Some(dir) = sources {
+    // Sources whose report is in none of the directories: one finding each, not one per quote.
+    let mut unfound: HashMap<String, String> = HashMap::new();
+    if !sources.is_empty() {
         for result in
             engine.sql("SELECT source_id, seed_file FROM sources WHERE seed_file IS NOT NULL").await?
         {
@@ -200,14 +209,29 @@ async fn quote_checks(engine: &Engine, sources: Option<&Path>, findings: &mut Ve
                     let (Some(id), Some(file)) = (t.at(0, row), t.at(1, row)) else {
                         continue;
                     };
-                    let path = dir.join(&file);
-                    let text = std::fs::read_to_string(&path).map_err(|e| {
-                        Error::io(&path, "read", e).context(format!("cannot check the quotes of source {id}"))
-                    })?;
+                    if sources.find(&file).is_none() {
+                        unfound.insert(id, file);
+                        continue;
+                    }
+                    let (_, text) = sources
+                        .read(&file)
+                        .map_err(|e| e.context(format!("cannot check the quotes of source {id}")))?;
                     texts.insert(id, squash(&text));
                 }
             }
         }
+    }
+    let searched: Vec<String> = sources.dirs().iter().map(|d| d.display().to_string()).collect();
+    for (id, file) in &unfound {
+        findings.push(Finding {
+            severity: Severity::Error,
+            check: "quote_source".into(),
+            obs_id: None,
+            message: format!(
+                "source {id}: its report {file} is in none of {}; add its directory with --sources",
+                searched.join(", ")
+            ),
+        });
     }
     let sql = "SELECT obs_id, quote, source_id, value, numerator, denominator FROM observations WHERE quote IS NOT NULL";
     for result in engine.sql(sql).await? {
@@ -232,7 +256,7 @@ async fn quote_checks(engine: &Engine, sources: Option<&Path>, findings: &mut Ve
                         });
                     }
                 }
-                if sources.is_some() {
+                if !sources.is_empty() && !unfound.contains_key(&source) {
                     let found = texts.get(&source).map(|t| t.contains(&squash(&quote)));
                     let problem = match found {
                         Some(true) => None,

@@ -111,6 +111,7 @@ pub fn schema(name: &str) -> SchemaRef {
             text("qualifier", false),
             text("source_id", false),
             text("quote", true),
+            text("period_basis", true),
         ],
         "indicators" => vec![
             text("code", false),
@@ -130,6 +131,8 @@ pub fn schema(name: &str) -> SchemaRef {
             date("published", true),
             text("province_code", true),
             text("seed_file", true),
+            text("url", true),
+            Field::new("restated", DataType::Boolean, true),
         ],
         "provinces" => vec![
             text("code", false),

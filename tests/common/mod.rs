@@ -9,6 +9,12 @@ pub fn seeds() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds")
 }
 
+/// The dev set: news texts restating real articles, outside the seeds.
+#[allow(dead_code)]
+pub fn dev_reports() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reports")
+}
+
 /// A cache directory shared by the tests of one run, so the default warehouse is built once.
 pub fn cache() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("chiso-cache")

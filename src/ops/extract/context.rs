@@ -37,6 +37,7 @@ struct Patterns {
     month: Regex,
     ytd: Regex,
     now: Regex,
+    current: Regex,
     year: Regex,
     any_year: Regex,
     place: Regex,
@@ -55,13 +56,16 @@ fn patterns() -> &'static Patterns {
             // `ngày 12-5`, `đến 3-9`, `từ 20/6`, `15/4/2023`: a day; a bare `d/m` or `d-m` only after
             // a word that introduces a date (`23/25` is a count).
             day: re(
-                r"(?i)(?:(?:ngày|đến|tới|từ|hôm)\s+(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}))?|\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\b)",
+                r"(?i)(?:(?:ngày|đến|tới|từ|hôm|sáng|trưa|chiều|tối)\s+(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}))?|\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\b)",
             ),
             month_edge: re(r"(?i)đến\s+(đầu|cuối|hết)\s+tháng\s+(\d{1,2})[/.\-](\d{4})"),
             half: re(r"(?i)(?:6|06|sáu)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
             quarter: re(r"(?i)quý\s+(IV|I{1,3}|[1-4])\b(?:(?:\s*[/.\-]\s*|\s+(?:năm\s+)?)(\d{4}))?"),
             month: re(r"(?i)tháng\s+(\d{1,2})(?:(?:[/.\-]|\s+năm\s+)(\d{4}))?"),
             now: re(r"(?i)\b(?:đến|tới|cho\s+đến|hiện)\s+nay\b|\bhiện\s+tại\b"),
+            // `trong quý`, `trong tháng này`, `trong năm qua`: the quarter, month or year of the
+            // report's day (a number after it names another one: checked where it is used).
+            current: re(r"(?i)\btrong\s+(quý|tháng|năm)(?:\s+(?:này|qua))?\b"),
             ytd: re(r"(?i)từ\s+đầu\s+năm(?:\s+(\d{4}))?\s+đến\s+nay"),
             year: re(r"(?i)năm\s+(\d{4})"),
             any_year: re(r"(?i)(?:năm\s+|\d[/.\-])(\d{4})\b"),
@@ -179,6 +183,23 @@ pub fn periods(text: &str, year: Option<i32>, today: Option<NaiveDate>) -> Vec<P
     for c in p.now.captures_iter(text) {
         let Some(m) = c.get(0).map(span) else { continue };
         add(m, today.map(|end| Period { start: None, end, at: m.0 }), &mut out);
+    }
+    for c in p.current.captures_iter(text) {
+        let Some(m) = c.get(0).map(span) else { continue };
+        let next = text[m.1..].trim_start();
+        if next.starts_with(|ch: char| ch.is_ascii_digit() || matches!(ch, 'I' | 'V')) {
+            continue;
+        }
+        let unit = c.get(1).map(|u| fold(u.as_str())).unwrap_or_default();
+        let period = today.and_then(|day| {
+            let start = match unit.as_str() {
+                "quy" => date(day.year(), (day.month0() / 3) * 3 + 1, 1),
+                "thang" => date(day.year(), day.month(), 1),
+                _ => date(day.year(), 1, 1),
+            };
+            start.map(|s| Period { start: Some(s), end: day, at: m.0 })
+        });
+        add(m, period, &mut out);
     }
     for c in p.year.captures_iter(text) {
         let Some(m) = c.get(0).map(span) else { continue };

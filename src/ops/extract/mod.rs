@@ -34,12 +34,17 @@ pub struct Candidate {
     pub geo_level: &'static str,
     /// Province code, when known.
     pub province_code: Option<String>,
-    /// District code, for district figures.
+    /// District code, for district and commune figures.
     pub district_code: Option<String>,
+    /// Commune code, for commune figures.
+    pub commune_code: Option<String>,
     /// First day covered (`None` for a stock).
     pub period_start: Option<NaiveDate>,
     /// As-of date.
     pub period_end: Option<NaiveDate>,
+    /// Where the period comes from: `stated` beside the figure, or `report_date` (the report's
+    /// own date or period); `None` when there is no period.
+    pub period_basis: Option<&'static str>,
     /// The figure.
     pub value: f64,
     /// `x` of `x/y`.
@@ -128,6 +133,17 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             let stated = when.iter().min_by_key(|p| near(p.at)).copied();
             let period = stated.or(report.map(|(p, _)| p));
             let place = wheres.iter().filter(|p| p.district.is_some()).min_by_key(|p| near(p.at));
+            // Running totals and period totals are told apart by the period: a count of a
+            // flow stated as of a day is its running total, a stock's count over a period is what
+            // was added in it, where the catalog has those siblings.
+            if let (Some(c), Some(p)) = (code, period) {
+                let sibling = match (indicator(c).map(|i| i.kind.as_str()), p.start) {
+                    (Some("flow"), None) => indicator(&format!("{c}_total")),
+                    (Some("stock"), Some(_)) => indicator(&format!("{c}_in_period")),
+                    _ => None,
+                };
+                code = sibling.map(|i| i.code.as_str()).or(code);
+            }
             let stock = code.and_then(indicator).is_some_and(|i| i.kind == "stock");
             let start = sentence.start;
             out.push(Candidate {
@@ -136,8 +152,14 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 geo_level: if place.is_some() { "district" } else { "province" },
                 province_code: place.map(|p| p.province.clone()).or_else(|| province.clone()),
                 district_code: place.and_then(|p| p.district.clone()),
+                commune_code: None,
                 period_start: if stock { None } else { period.and_then(|p| p.start) },
                 period_end: period.map(|p| p.end),
+                period_basis: match (stated, period) {
+                    (Some(_), _) => Some("stated"),
+                    (None, Some(_)) => Some("report_date"),
+                    (None, None) => None,
+                },
                 value: f.value,
                 numerator: f.numerator,
                 denominator: f.denominator,
@@ -208,7 +230,7 @@ pub fn to_result(candidates: &[Candidate]) -> Result<QueryResult, datafusion::ar
         text(&|c| Some(c.geo_level.to_string())),
         text(&|c| c.province_code.clone()),
         text(&|c| c.district_code.clone()),
-        text(&|_| None),
+        text(&|c| c.commune_code.clone()),
         day(&|c| c.period_start),
         day(&|c| c.period_end),
         float(&|c| Some(c.value)),
@@ -218,6 +240,7 @@ pub fn to_result(candidates: &[Candidate]) -> Result<QueryResult, datafusion::ar
         text(&|c| Some(c.qualifier.to_string())),
         text(&|c| Some(c.source_id.clone())),
         text(&|c| Some(c.quote.clone())),
+        text(&|c| c.period_basis.map(str::to_string)),
         float(&|c| Some(c.confidence)),
         Arc::new(candidates.iter().map(|c| c.start_byte as i64).collect::<Int64Array>()),
         Arc::new(candidates.iter().map(|c| c.end_byte as i64).collect::<Int64Array>()),

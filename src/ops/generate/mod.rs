@@ -187,6 +187,8 @@ impl Batch {
             constant("exact"),
             constant(source),
             nulls(),
+            // Each generated figure is dated by the day it is made for.
+            constant("stated"),
         ];
         self.rows = 0;
         Ok(RecordBatch::try_new(schema.clone(), columns)?)
@@ -262,6 +264,8 @@ fn sources_batches(source: &str, opts: &GenerateOptions) -> Result<Vec<RecordBat
             Arc::new(datafusion::arrow::array::Date32Array::from(vec![None::<i32>])),
             text(None),
             text(None),
+            text(None),
+            Arc::new(datafusion::arrow::array::BooleanArray::from(vec![None::<bool>])),
         ],
     )?;
     batches.push(row);
