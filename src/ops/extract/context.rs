@@ -58,7 +58,8 @@ fn patterns() -> &'static Patterns {
             day: re(
                 r"(?i)(?:(?:ngày|đến|tới|từ|hôm|sáng|trưa|chiều|tối)\s+(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}))?|\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\b)",
             ),
-            month_edge: re(r"(?i)đến\s+(đầu|cuối|hết)\s+tháng\s+(\d{1,2})[/.\-](\d{4})"),
+            // `đến tháng 7/2022`, `đến cuối tháng 12`: as of the month's last day (`đầu`: its first).
+            month_edge: re(r"(?i)(?:đến|tới)\s+(?:(đầu|cuối|hết)\s+)?tháng\s+(\d{1,2})(?:[/.\-](\d{4}))?"),
             half: re(r"(?i)(?:6|06|sáu)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
             quarter: re(r"(?i)quý\s+(IV|I{1,3}|[1-4])\b(?:(?:\s*[/.\-]\s*|\s+(?:năm\s+)?)(\d{4}))?"),
             month: re(r"(?i)tháng\s+(\d{1,2})(?:(?:[/.\-]|\s+năm\s+)(\d{4}))?"),
@@ -126,12 +127,9 @@ pub fn periods(text: &str, year: Option<i32>, today: Option<NaiveDate>) -> Vec<P
     }
     for c in p.month_edge.captures_iter(text) {
         let Some(m) = c.get(0).map(span) else { continue };
-        let (mo, y) = (num(c.get(2)).unwrap_or(1) as u32, num(c.get(3)).unwrap_or(0));
-        let end = if c.get(1).is_some_and(|e| fold(e.as_str()) == "dau") {
-            date(y, mo, 1)
-        } else {
-            month_end(y, mo)
-        };
+        let mo = num(c.get(2)).unwrap_or(0) as u32;
+        let first = c.get(1).is_some_and(|e| fold(e.as_str()) == "dau");
+        let end = num(c.get(3)).or(year).and_then(|y| if first { date(y, mo, 1) } else { month_end(y, mo) });
         add(m, end.map(|end| Period { start: None, end, at: m.0 }), &mut out);
     }
     for c in p.ytd.captures_iter(text) {
@@ -211,6 +209,21 @@ pub fn periods(text: &str, year: Option<i32>, today: Option<NaiveDate>) -> Vec<P
         add(m, period, &mut out);
     }
     out.sort_by_key(|p| p.at);
+    // `Trong tháng 4/2023 (tính đến ngày 18/4/2023)`: a span cut short by the as-of day written
+    // right after it is one period, the month so far.
+    let mut k = 0;
+    while k + 1 < out.len() {
+        let (span, point) = (out[k], out[k + 1]);
+        let cut = span.start.is_some_and(|s| s <= point.end)
+            && point.start.is_none()
+            && point.end < span.end
+            && point.at - span.at < 60;
+        if cut {
+            out[k].end = point.end;
+            out.remove(k + 1);
+        }
+        k += 1;
+    }
     out
 }
 
@@ -336,10 +349,25 @@ pub fn report_period(text: &str, given: Option<NaiveDate>) -> Option<(Period, Op
     let all = periods(text, Some(year), None);
     let latest_point = all.iter().filter(|p| p.start.is_none() && p.end.year() == year).map(|p| p.end).max();
     let named_span = all.iter().find(|p| p.start.is_some() && p.end != far && p.end.year() == year).copied();
+    // The latest day the text gives figures as of (`đến tháng 7/2022`, `tính đến ngày 16/6`), not
+    // the date of a meeting or a document.
+    let latest_asof = all
+        .iter()
+        .filter(|p| p.start.is_none() && p.end.year() == year)
+        .filter(|p| {
+            let from = fold(text.get(p.at..).unwrap_or(""));
+            ["den ", "toi ", "tinh den "].iter().any(|w| from.starts_with(w))
+        })
+        .map(|p| p.end)
+        .max();
     let span = match (named_span, given.or(latest_point)) {
+        // A report on a half-year that also gives figures as of a later day speaks from that day.
+        (Some(span), _) if latest_asof.is_some_and(|day| day > span.end) => {
+            Period { start: span.start, end: latest_asof.unwrap_or(span.end), at: 0 }
+        }
         (Some(span), _) => span,
         // A report that names no shorter period speaks from its own day.
-        (None, Some(day)) => Period { start: date(year, 1, 1), end: day, at: 0 },
+        (None, Some(day)) => Period { start: None, end: day, at: 0 },
         (None, None) => Period { start: date(year, 1, 1), end: far, at: 0 },
     };
     Some((span, given.or(latest_point)))
