@@ -174,3 +174,34 @@ fn unreadable_input_is_one_clear_line() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("/no/such/report.txt"), "{}", run.stderr);
 }
+
+#[test]
+fn places_in_lists_communes_the_nation_and_short_names() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reports");
+    let (_, rows) = extract(&dir.join("made_up_places.txt"), &[]);
+    // (geo_level, province, district, commune) of the row with `value`.
+    let place = |value: &str| {
+        let r = row(&rows, value);
+        (r[2].clone(), r[3].clone(), r[4].clone(), r[5].clone())
+    };
+    let at = |level: &str, p: &str, d: &str, c: &str| {
+        (level.to_string(), p.to_string(), d.to_string(), c.to_string())
+    };
+    // "tỉnh Nghệ An đã kích hoạt 2.150.000 tài khoản": the province (40).
+    assert_eq!(place("2150000.0"), at("province", "40", "", ""));
+    // "huyện Nam Đàn đạt 81,5%; huyện Hưng Nguyên đạt 77,2%; thị xã Thái Hòa đạt 69,9%": each rate
+    // belongs to the unit it follows (districts 430, 431 and 414 of Nghệ An).
+    assert_eq!(place("81.5"), at("district", "40", "430", ""));
+    assert_eq!(place("77.2"), at("district", "40", "431", ""));
+    assert_eq!(place("69.9"), at("district", "40", "414", ""));
+    // "xã Minh Sơn (huyện Đô Lương)": Nghệ An has two communes called Minh Sơn; the district named
+    // decides (17692, in Đô Lương 427, not 17719 in Thanh Chương).
+    assert_eq!(place("3420.0"), at("commune", "40", "427", "17692"));
+    // "tỷ lệ người dân trong xã ...": the commune named before.
+    assert_eq!(place("88.4"), at("commune", "40", "427", "17692"));
+    // "Cả nước đã có 85.000.000 tài khoản": the nation, no province.
+    assert_eq!(place("85000000.0"), at("national", "", "", ""));
+    // "TP.HCM" and "TPHCM": Hồ Chí Minh City (79).
+    assert_eq!(place("74.6"), at("province", "79", "", ""));
+    assert_eq!(place("120000.0"), at("province", "79", "", ""));
+}

@@ -1,12 +1,12 @@
-//! Where and when a figure is: the periods and places a sentence names (`tính đến ngày 15/4/2023`,
-//! `6 tháng đầu năm 2023`, `huyện Bến Lức`), and the report's own province and period.
+//! When a figure is: the periods a sentence names (`tính đến ngày 15/4/2023`, `6 tháng đầu năm
+//! 2023`), and the report's own period.
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
 use regex::Regex;
 
-use crate::storage::reference::{fold, reference};
+use crate::storage::reference::fold;
 
 /// A period named in the text.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,7 +40,6 @@ struct Patterns {
     current: Regex,
     year: Regex,
     any_year: Regex,
-    place: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -70,9 +69,6 @@ fn patterns() -> &'static Patterns {
             ytd: re(r"(?i)từ\s+đầu\s+năm(?:\s+(\d{4}))?\s+đến\s+nay"),
             year: re(r"(?i)năm\s+(\d{4})"),
             any_year: re(r"(?i)(?:năm\s+|\d[/.\-])(\d{4})\b"),
-            place: re(
-                r"(?i)\b(huyện|quận|thị xã|thành phố|tp\.?|tỉnh)\s+(\p{Lu}\p{L}*(?:\s+\p{Lu}\p{L}*){0,3})",
-            ),
         }
     })
 }
@@ -225,103 +221,6 @@ pub fn periods(text: &str, year: Option<i32>, today: Option<NaiveDate>) -> Vec<P
         k += 1;
     }
     out
-}
-
-/// A place named in the text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Place {
-    /// Province code.
-    pub province: String,
-    /// District code, for a district.
-    pub district: Option<String>,
-    /// Byte offset in the text.
-    pub at: usize,
-}
-
-fn districts_by_name() -> &'static HashMap<String, Vec<(String, String)>> {
-    static CELL: OnceLock<HashMap<String, Vec<(String, String)>>> = OnceLock::new();
-    CELL.get_or_init(|| {
-        let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        for d in &reference().districts {
-            map.entry(fold(&d.name)).or_default().push((d.code.clone(), d.province_code.clone()));
-        }
-        map
-    })
-}
-
-/// Places a text names: `huyện X`, `thị xã X`, `thành phố X`, `tỉnh X`, and province names alone.
-/// A district name shared by several provinces resolves to the one in `province` when given.
-pub fn places(text: &str, province: Option<&str>) -> Vec<Place> {
-    let mut out = Vec::new();
-    for c in patterns().place.captures_iter(text) {
-        let (Some(kind), Some(name)) = (c.get(1), c.get(2)) else { continue };
-        let kind = fold(kind.as_str());
-        let words: Vec<&str> = name.as_str().split_whitespace().collect();
-        // The longest run of capitalised words that names a unit: `Bến Lức thực` → `Bến Lức`.
-        for n in (1..=words.len()).rev() {
-            let candidate = fold(&words[..n].join(" "));
-            if kind != "tinh" {
-                if let Some(found) = districts_by_name().get(&candidate) {
-                    let pick = found
-                        .iter()
-                        .find(|(_, p)| Some(p.as_str()) == province)
-                        .or(if found.len() == 1 { found.first() } else { None });
-                    if let Some((d, p)) = pick {
-                        out.push(Place {
-                            province: p.clone(),
-                            district: Some(d.clone()),
-                            at: c.get(0).map(|m| m.start()).unwrap_or(0),
-                        });
-                        break;
-                    }
-                }
-            }
-            if kind == "tinh" || kind == "thanh pho" {
-                if let Some(code) = reference().province_code(&candidate) {
-                    out.push(Place {
-                        province: code,
-                        district: None,
-                        at: c.get(0).map(|m| m.start()).unwrap_or(0),
-                    });
-                    break;
-                }
-            }
-        }
-    }
-    // Province names standing alone (`Hưng Yên là 1 trong 3 tỉnh`).
-    let folded_words: Vec<(usize, String)> =
-        super::text::words(text).into_iter().map(|w| (w.start, w.folded)).collect();
-    for (name, code) in reference().province_names() {
-        let parts: Vec<&str> = name.split(' ').collect();
-        for k in 0..folded_words.len() {
-            let hit =
-                parts.iter().enumerate().all(|(j, p)| folded_words.get(k + j).is_some_and(|(_, w)| w == p));
-            if hit
-                && !out.iter().any(|pl: &Place| pl.at <= folded_words[k].0 && folded_words[k].0 < pl.at + 40)
-            {
-                out.push(Place { province: code.clone(), district: None, at: folded_words[k].0 });
-            }
-        }
-    }
-    out.sort_by_key(|p| p.at);
-    out
-}
-
-/// The province a report is about: the one it names most, else the province of the districts it names.
-pub fn report_province(text: &str) -> Option<String> {
-    let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
-    for place in places(text, None) {
-        let entry = counts.entry(place.province).or_default();
-        if place.district.is_some() {
-            entry.1 += 1
-        } else {
-            entry.0 += 1
-        }
-    }
-    counts
-        .into_iter()
-        .max_by_key(|(code, (named, via))| (*named, *via, std::cmp::Reverse(code.clone())))
-        .map(|(c, _)| c)
 }
 
 /// The report's own period and, when it can be known, the day it speaks from. With the report's

@@ -1,12 +1,13 @@
 //! `extract`: candidate observations from a Vietnamese report, for a person to review and then
 //! ingest. Built from the language (number forms, qualifier words, period and place phrases, the
 //! catalog's vocabulary), not from particular reports: the text split into sentences ([`text`]),
-//! number figures ([`figures`]), their dates, places and qualifiers ([`context`]), the indicator
+//! number figures ([`figures`]), their dates and qualifiers ([`context`]), places ([`places`]), the indicator
 //! ([`classify`]), and the score on the seed reports ([`eval`]).
 pub mod classify;
 pub mod context;
 pub mod eval;
 pub mod figures;
+pub mod places;
 pub mod text;
 
 use std::sync::Arc;
@@ -17,8 +18,9 @@ use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRe
 use datafusion::arrow::record_batch::RecordBatch;
 
 use self::classify::{classify, indicator};
-use self::context::{periods, places, report_period, report_province};
+use self::context::{periods, report_period};
 use self::figures::figures;
+use self::places::{places, points_back, report_province, Back, Place, Scope};
 use self::text::{sentences, words};
 use crate::engine::QueryResult;
 use crate::storage::schema::schema;
@@ -30,7 +32,7 @@ pub struct Candidate {
     pub obs_id: String,
     /// Indicator code, `None` when no catalog entry fits.
     pub indicator: Option<String>,
-    /// `province` or `district`.
+    /// `national`, `province`, `district` or `commune`.
     pub geo_level: &'static str,
     /// Province code, when known.
     pub province_code: Option<String>,
@@ -111,15 +113,49 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
     let report = report_period(text, hints.date);
     let year = report.map(|(p, _)| chrono::Datelike::year(&p.end));
     let today = report.and_then(|(_, t)| t);
+    let after_merger =
+        report.is_some_and(|(p, _)| p.end >= chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or(p.end));
+    let scope = Scope::new(province.as_deref(), after_merger);
     let mut out: Vec<Candidate> = Vec::new();
+    // Units named before, for a sentence that names none: the last of each kind (for `toàn xã`,
+    // `huyện thu nhận`) and the one this paragraph is about, if it names only one.
+    let mut last: Vec<Place> = Vec::new();
+    let mut paragraph: Vec<Place> = Vec::new();
+    let mut previous_place: Option<Place> = None;
+    let mut last_end = 0;
     for sentence in sentences(text) {
+        if text[last_end.min(sentence.start)..sentence.start].contains('\n') {
+            paragraph.clear();
+            previous_place = None;
+        }
+        last_end = sentence.start + sentence.text.len();
         let ws = words(sentence.text);
+        let wheres = places(sentence.text, &scope);
+        let units: Vec<&Place> = wheres.iter().filter(|p| p.district.is_some()).collect();
+        let back: Option<Option<Place>> = match points_back(sentence.text, &ws) {
+            _ if !wheres.is_empty() => None,
+            Some(Back::Province) => Some(None),
+            Some(Back::District) => {
+                Some(last.iter().rev().find(|p| p.district.is_some() && p.commune.is_none()).cloned())
+            }
+            Some(Back::Commune) => Some(last.iter().rev().find(|p| p.commune.is_some()).cloned()),
+            Some(Back::Same) => Some(previous_place.clone()),
+            None => {
+                let mut about = paragraph.iter().filter(|p| p.district.is_some());
+                match (about.next(), about.next()) {
+                    (Some(one), None) => Some(Some(one.clone())),
+                    _ => None,
+                }
+            }
+        };
+        let back: Option<Place> = back.flatten();
+        last.extend(units.iter().map(|p| (*p).clone()));
+        paragraph.extend(units.iter().map(|p| (*p).clone()));
         let found = figures(sentence.text, &ws, sentence.line_words);
         if found.is_empty() {
             continue;
         }
         let when = periods(sentence.text, year, today);
-        let wheres = places(sentence.text, province.as_deref());
         let mut previous: Option<String> = None;
         for f in &found {
             let (mut code, confidence) = classify(sentence.text, &ws, &found, f);
@@ -132,11 +168,30 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             let near = |at: usize| (at as i64 - f.start as i64).unsigned_abs();
             let stated = when.iter().min_by_key(|p| near(p.at)).copied();
             let period = stated.or(report.map(|(p, _)| p));
-            let place = wheres.iter().filter(|p| p.district.is_some()).min_by_key(|p| near(p.at));
-            // Running totals and period totals are told apart by the period: a count of a
-            // flow stated as of a day is its running total, a stock's count over a period is what
-            // was added in it, where the catalog has those siblings.
-            if let (Some(c), Some(p)) = (code, period) {
+            // A figure belongs to the unit it follows (`huyện A đạt x%; huyện B đạt y%`), else to
+            // the one its sentence names after it, else to the one the sentence points back to.
+            // The nation only for what follows it closely in the same clause (`cả nước có 13
+            // tỉnh`), and `1 trong 13` only for the 13.
+            let national_fits = |p: &Place| {
+                !p.is_national()
+                    || p.at == f.start
+                    || (!p.only_at
+                        && f.start - p.at < 80
+                        && !sentence.text[p.at..f.start].contains([';', ',']))
+            };
+            let place = wheres
+                .iter()
+                .filter(|p| p.at <= f.start && national_fits(p))
+                .max_by_key(|p| p.at)
+                .or_else(|| {
+                    wheres.iter().filter(|p| !p.is_national() && p.at > f.start).min_by_key(|p| near(p.at))
+                })
+                .or(back.as_ref());
+            previous_place = place.cloned().or(previous_place.take());
+            // Running totals and period totals are told apart by the period the sentence states:
+            // a count of a flow as of a day is its running total, a stock's count over a period is
+            // what was added in it, where the catalog has those siblings.
+            if let (Some(c), Some(p)) = (code, stated) {
                 let sibling = match (indicator(c).map(|i| i.kind.as_str()), p.start) {
                     (Some("flow"), None) => indicator(&format!("{c}_total")),
                     (Some("stock"), Some(_)) => indicator(&format!("{c}_in_period")),
@@ -149,10 +204,13 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             out.push(Candidate {
                 obs_id: String::new(),
                 indicator: code.map(str::to_string),
-                geo_level: if place.is_some() { "district" } else { "province" },
-                province_code: place.map(|p| p.province.clone()).or_else(|| province.clone()),
+                geo_level: place.map(Place::level).unwrap_or("province"),
+                province_code: match place {
+                    Some(p) => p.province.clone(),
+                    None => province.clone(),
+                },
                 district_code: place.and_then(|p| p.district.clone()),
-                commune_code: None,
+                commune_code: place.and_then(|p| p.commune.clone()),
                 period_start: if stock { None } else { period.and_then(|p| p.start) },
                 period_end: period.map(|p| p.end),
                 period_basis: match (stated, period) {

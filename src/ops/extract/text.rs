@@ -22,8 +22,9 @@ pub fn sentences(text: &str) -> Vec<Sentence<'_>> {
         let mut start = 0;
         let bytes = line.as_bytes();
         for (i, c) in line.char_indices() {
-            let end_mark =
-                matches!(c, '.' | '!' | '?') && bytes.get(i + 1).is_some_and(|b| b.is_ascii_whitespace());
+            let end_mark = matches!(c, '.' | '!' | '?')
+                && bytes.get(i + 1).is_some_and(|b| b.is_ascii_whitespace())
+                && !(c == '.' && abbreviation(&line[..i]));
             if end_mark {
                 push(&mut out, line, line_start, start, i + 1, words);
                 start = i + 1;
@@ -33,6 +34,21 @@ pub fn sentences(text: &str) -> Vec<Sentence<'_>> {
         line_start += line.len();
     }
     out
+}
+
+/// Short forms written with a dot that does not end a sentence (`TP. Pleiku`, `ThS. Nguyễn`).
+const ABBREVIATIONS: &[&str] =
+    &["TP", "Tp", "tp", "TX", "TT", "Q", "P", "H", "X", "TS", "ThS", "PGS", "GS", "BS"];
+
+/// Does `before` end with one of [`ABBREVIATIONS`] as a whole word?
+fn abbreviation(before: &str) -> bool {
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    ABBREVIATIONS.contains(&&before[word_start..])
 }
 
 fn push<'a>(
