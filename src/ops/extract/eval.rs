@@ -17,14 +17,17 @@ use crate::storage::datasets::Datasets;
 use crate::storage::schema::builtin;
 use crate::storage::text::strings;
 
-/// What a set of reports must score: the seeds, on which the rules were first built.
+/// What a set of reports must score: the seeds, on which the rules were first built (recall,
+/// precision and indicator are the targets they were built to; place, period and qualifier are
+/// floors under today's scores, 0.953, 0.632 and 0.981).
 pub const SEED_TARGETS: Targets =
-    Targets { recall: 0.95, precision: 0.85, place: 0.0, period: 0.0, indicator: 0.75, qualifier: 0.0 };
+    Targets { recall: 0.95, precision: 0.85, place: 0.92, period: 0.60, indicator: 0.80, qualifier: 0.95 };
 
 /// What the dev set (`../shared/reports`, texts the rules were not built on) must score: floors
-/// that hold today, so that a change that makes extraction worse fails.
+/// a little under today's scores (1.000, 0.860, 1.000, 0.757, 0.743, 0.986), so that a change
+/// that makes extraction worse fails.
 pub const DEV_FLOORS: Targets =
-    Targets { recall: 0.0, precision: 0.0, place: 0.0, period: 0.0, indicator: 0.0, qualifier: 0.0 };
+    Targets { recall: 0.95, precision: 0.83, place: 0.95, period: 0.72, indicator: 0.70, qualifier: 0.95 };
 
 /// Where the dev set's scores should get to (issue #15), reported beside the floors.
 pub const DEV_GOALS: Targets =
@@ -276,6 +279,11 @@ fn score(source: &str, text: &str, candidates: &[Candidate], curated: &[&Curated
             }
         } else if std::env::var_os("CHISO_DEBUG_EVAL").is_some() {
             eprintln!("{source} {} not found: {}", c.value, c.quote);
+        }
+    }
+    if std::env::var_os("CHISO_DEBUG_EVAL").is_some() {
+        for (c, _) in candidates.iter().zip(&used).filter(|(_, u)| !**u) {
+            eprintln!("{source} {} extra: {}", c.value, c.quote);
         }
     }
     s

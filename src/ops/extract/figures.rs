@@ -63,6 +63,8 @@ const NOT_AFTER: &[&[&str]] = &[
     &["sinh"],
     &["ma"],
     &["luc"],
+    &["anh"],
+    &["hinh"],
 ];
 
 /// Words after a number that make it a duration, a clock time or a period, not a figure.
@@ -106,6 +108,37 @@ fn looks_like_date(text: &str, words: &[Word], i: usize) -> bool {
     let gap = &text[words[i].end..words.get(i + 1).map(|w| w.start).unwrap_or(text.len())];
     let followed_by_word = words.get(i + 1).is_some() && gap.trim().is_empty();
     date_word_before || !followed_by_word
+}
+
+/// Words that make the figure after them a goal; `chỉ tiêu` only when nothing says it was met.
+const GOAL_WORDS: &[&[&str]] = &[
+    &["muc", "tieu"],
+    &["chi", "tieu"],
+    &["phan", "dau"],
+    &["huong", "toi"],
+    &["phai", "dat"],
+    &["ke", "hoach", "dat"],
+];
+
+/// Words before `chỉ tiêu` / `mục tiêu` that make it a goal reached, not one set.
+const MET: &[&str] = &["hoan", "thanh", "dat", "vuot", "dich"];
+
+/// Does a goal phrase stand before word `i`, within its clause and twelve words?
+fn goal_before(text: &str, words: &[Word], i: usize) -> bool {
+    let mut k = i;
+    while k > 0 && i - k < 12 {
+        if text[words[k - 1].end..words[k].start].contains([',', ';', '(', ':', '.']) {
+            return false;
+        }
+        k -= 1;
+        for goal in GOAL_WORDS {
+            if phrase_at(words, k, goal) {
+                let met = k > 0 && MET.contains(&folded(words, k - 1));
+                return !met;
+            }
+        }
+    }
+    false
 }
 
 /// Inside “...” or "..." (a name or slogan, not a figure)?
@@ -215,6 +248,19 @@ pub fn figures(text: &str, words: &[Word], line_words: usize) -> Vec<Figure> {
             }
             continue;
         }
+        // A goal, not a result: `mục tiêu là đạt tối thiểu 500.000`, `phải đạt tối thiểu 50%`,
+        // `hướng tới việc 80%`, `chỉ tiêu toàn quốc là 60%` (the target of the figure before it,
+        // when it has the same form).
+        if goal_before(text, words, i) {
+            if let Some(last) = out.last_mut().filter(|l| l.percent == percent && l.target.is_none()) {
+                last.target = Some(value);
+            }
+            continue;
+        }
+        // `còn 10 ngày nữa`: what is left to go, not a figure.
+        if folded(words, i + 2) == "nua" {
+            continue;
+        }
         let rises = matches!(prev, "tang") || ends_with(words, i, &["tang", "them"]);
         let falls = matches!(prev, "giam") || ends_with(words, i, &["giam", "them"]);
         let compared = (i + 1..(i + 6).min(words.len())).any(|k| phrase_at(words, k, &["so", "voi"]));
@@ -247,7 +293,25 @@ pub fn figures(text: &str, words: &[Word], line_words: usize) -> Vec<Figure> {
             unit,
         });
     }
+    drop_thresholds(text, words, &mut out);
     out
+}
+
+/// Words for bodies and units that a count out of a total (`4/13 sở`) may count.
+const BODIES: &[&str] = &["so", "nganh", "dia", "huyen", "xa", "phuong", "don", "tinh", "co", "phong", "ban"];
+
+/// `ở 4/13 sở, ngành, hồ sơ ... đạt tỷ lệ trên 80%`: a bound after a count of bodies in the same
+/// clause is the bar they cleared, not a figure of its own.
+fn drop_thresholds(text: &str, words: &[Word], out: &mut Vec<Figure>) {
+    let counts: Vec<(usize, usize)> = out
+        .iter()
+        .filter(|f| f.denominator.is_some() && BODIES.contains(&folded(words, f.word + 1)))
+        .map(|f| (f.start, f.end))
+        .collect();
+    out.retain(|f| {
+        let bar = f.percent && f.qualifier == "lower_bound";
+        !(bar && counts.iter().any(|(a, b)| *a < f.start && !text[*b..f.start].contains(';')))
+    });
 }
 
 #[cfg(test)]
@@ -287,6 +351,18 @@ mod tests {
         assert!(values("sơ kết 2 năm thực hiện, tầm nhìn đến năm 2030").is_empty());
         assert!(values("thực hiện “cao điểm 70 ngày, đêm” trên địa bàn").is_empty());
         assert_eq!(values("1. Kết quả đạt được trong quý với 12 nhiệm vụ"), [(12.0, "exact")]);
+        // Goals, the bar a count of bodies cleared, what is left to go, a photo's number.
+        assert!(values("giai đoạn 1, mục tiêu là đạt tối thiểu 500.000 tài khoản ĐDĐT").is_empty());
+        assert!(values("tỷ lệ hồ sơ được giải quyết trực tuyến phải đạt tối thiểu 50%").is_empty());
+        assert_eq!(
+            values("ở 4/13 sở, ngành, hồ sơ được nhận trực tuyến đạt tỷ lệ trên 80%"),
+            [(4.0, "exact")]
+        );
+        assert!(values("đến nay, đợt cao điểm chỉ còn 10 ngày nữa là khép lại").is_empty());
+        assert!(values("Ảnh 1. Ảnh minh họa tại trụ sở công an xã").is_empty());
+        // A goal reached is a figure (`hoàn thành 100% chỉ tiêu`); the goal's own size is not.
+        assert_eq!(values("Hà Tĩnh đã hoàn thành 100% chỉ tiêu về cấp CCCD"), [(100.0, "exact")]);
+        assert_eq!(values("chỉ đạt 16,96% của chỉ tiêu 185.255 tài khoản"), [(16.96, "exact")]);
     }
 
     #[test]
@@ -301,6 +377,9 @@ mod tests {
         let f = figures(text, &words(text), 99);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].target, Some(50.0));
+        let text = "hồ sơ trực tuyến đạt tỉ lệ 94%, vượt mức chỉ tiêu toàn quốc là 60%";
+        let f = figures(text, &words(text), 99);
+        assert_eq!((f.len(), f[0].value, f[0].target), (1, 94.0, Some(60.0)));
         let text = "sớm hơn 65 ngày so với chỉ đạo; 1 trong 13 địa phương";
         let f = figures(text, &words(text), 99);
         assert_eq!((f[0].value, f[0].qualifier, f[0].unit), (65.0, "exact", Some("days")));

@@ -236,17 +236,21 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             });
         }
     }
-    // A headline repeated in the body states the same figure twice: keep the first.
+    // A headline repeated in the body states the same figure twice, and so does a summary that
+    // repeats a count out of a total (`4/13 sở`) for the same unit and period: keep the first.
     let mut kept: Vec<Candidate> = Vec::new();
     for c in out {
         let same = |k: &Candidate| {
-            k.value == c.value
+            let one_figure = k.value == c.value
                 && k.indicator == c.indicator
                 && k.period_end == c.period_end
                 && k.district_code == c.district_code
-                && k.quote.len() > 40
+                && k.commune_code == c.commune_code;
+            let quoted = k.quote.len() > 40
                 && c.quote.contains(&k.quote)
-                && c.start_byte.abs_diff(k.start_byte) > c.quote.len()
+                && c.start_byte.abs_diff(k.start_byte) > c.quote.len();
+            let repeated_share = k.denominator.is_some() && k.denominator == c.denominator;
+            one_figure && (quoted || repeated_share)
         };
         if !kept.iter().any(same) {
             kept.push(c);
