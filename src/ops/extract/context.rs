@@ -73,6 +73,16 @@ fn patterns() -> &'static Patterns {
     })
 }
 
+/// The last 120 bytes or so of `text` before `at` (on a character boundary): all that
+/// [`not_a_measurement`] reads, so a long report is not folded again for every date in it.
+fn before(text: &str, at: usize) -> &str {
+    let mut from = at.saturating_sub(120);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    &text[from..at]
+}
+
 /// Whether the words before a date phrase make it something other than when a figure was
 /// measured: a comparison base (`so với tháng 3/2023`), a deadline (`trước ngày 30/4/2023`), a
 /// horizon (`tầm nhìn đến năm 2030`), the date of a document cited (`Kế hoạch 407/KH-UBND ngày
@@ -109,7 +119,7 @@ pub fn periods(text: &str, year: Option<i32>, today: Option<NaiveDate>) -> Vec<P
         let overlaps = taken.iter().any(|(a, b)| range.0 < *b && *a < range.1);
         if !overlaps {
             taken.push(range);
-            if let (Some(p), false) = (period, not_a_measurement(&fold(&text[..range.0]))) {
+            if let (Some(p), false) = (period, not_a_measurement(&fold(before(text, range.0)))) {
                 out.push(p);
             }
         }
@@ -237,7 +247,7 @@ pub fn report_period(text: &str, given: Option<NaiveDate>) -> Option<(Period, Op
                 else {
                     continue;
                 };
-                if (2015..=2035).contains(&y) && !not_a_measurement(&fold(&text[..all.start()])) {
+                if (2015..=2035).contains(&y) && !not_a_measurement(&fold(before(text, all.start()))) {
                     *year_counts.entry(y).or_default() += 1;
                 }
             }
@@ -254,7 +264,11 @@ pub fn report_period(text: &str, given: Option<NaiveDate>) -> Option<(Period, Op
         .iter()
         .filter(|p| p.start.is_none() && p.end.year() == year)
         .filter(|p| {
-            let from = fold(text.get(p.at..).unwrap_or(""));
+            let mut end = (p.at + 16).min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let from = fold(text.get(p.at..end).unwrap_or(""));
             ["den ", "toi ", "tinh den "].iter().any(|w| from.starts_with(w))
         })
         .map(|p| p.end)
