@@ -169,7 +169,7 @@ fn unreadable_input_is_one_clear_line() {
     let run = chiso(&["extract", bad.to_str().unwrap()]);
     assert_eq!(run.code, 1);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("latin1.txt:1: not UTF-8 text"), "{}", run.stderr);
+    assert!(run.stderr.contains("latin1.txt: line 1: not UTF-8 text"), "{}", run.stderr);
     let run = chiso(&["extract", "/no/such/report.txt"]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("/no/such/report.txt"), "{}", run.stderr);

@@ -6,8 +6,9 @@ use clap::Args;
 
 use super::print::print_results;
 use super::{usage, OutputArgs};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::extract::eval::{builtin_sources, evaluate, targets_for, BuiltinSource, DEV_GOALS};
+use crate::ops::extract::read::read_report;
 use crate::ops::extract::{extract, to_result, ReportHints};
 use crate::ops::reports::{ReportDirs, DEFAULT_DIRS};
 use crate::storage::reference::reference;
@@ -22,7 +23,7 @@ not a figure), then `chiso ingest` them; ingest ignores the four review columns.
 chiso extract report.txt --format csv > new.csv\n  chiso extract --eval --sources ../shared/seeds --sources ../shared/reports"
 )]
 pub struct ExtractArgs {
-    /// Report texts (UTF-8).
+    /// Reports: UTF-8 text, Word .docx or PDF with a text layer.
     #[arg(value_name = "REPORT", required_unless_present = "eval")]
     reports: Vec<PathBuf>,
     /// Source id for the rows [default: the built-in source whose report file this is, else the file name].
@@ -72,15 +73,7 @@ pub fn run(args: &ExtractArgs) -> Result<()> {
     let sources = builtin_sources()?;
     let mut all = Vec::new();
     for path in &args.reports {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let line =
-                e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-            Error::Invalid {
-                what: format!("{}:{line}", path.display()),
-                problem: "not UTF-8 text; save the report as UTF-8".into(),
-            }
-        })?;
+        let text = read_report(path)?;
         let stem =
             path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
         let source_id = args

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::ops::extract::read::read_report;
 
 /// Where the report texts live in this project's checkout: the five seeds, then the dev set.
 pub const DEFAULT_DIRS: &[&str] = &["../shared/seeds", "../shared/reports"];
@@ -47,7 +48,8 @@ impl ReportDirs {
                 ),
             });
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, "read", e))?;
+        // Read as `extract` reads it, so a quote taken from a .docx or PDF is found in it.
+        let text = read_report(&path)?;
         Ok((path, text))
     }
 

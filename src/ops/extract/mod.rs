@@ -8,6 +8,7 @@ pub mod context;
 pub mod eval;
 pub mod figures;
 pub mod places;
+pub mod read;
 pub mod text;
 
 use std::sync::Arc;
