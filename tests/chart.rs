@@ -65,10 +65,14 @@ fn bar_chart_of_e_id_accounts_by_province_in_vietnamese_numbers() {
             "vi",
         ],
     );
-    // Nghệ An: "toàn tỉnh đã thu nhận 1.494.541" (15/4/2023); Thái Bình: "cấp 803.868 tài khoản" (30/6/2023).
-    assert_eq!(first_series(&svg, "rect"), 2, "one bar per province");
+    // Nghệ An: "toàn tỉnh đã thu nhận 1.494.541" (15/4/2023); Thái Bình: "cấp 803.868 tài khoản"
+    // (30/6/2023); Thái Nguyên: "gần 50.500 tài khoản định danh điện tử" (to July 2022), approximate: "≈".
+    assert_eq!(first_series(&svg, "rect"), 3, "one bar per province");
     let labels = texts(&svg);
-    assert!(labels.contains(&"1.494.541") && labels.contains(&"803.868"), "{labels:?}");
+    assert!(
+        labels.contains(&"1.494.541") && labels.contains(&"803.868") && labels.contains(&"≈50.500"),
+        "{labels:?}"
+    );
     // Sorted by value, names with their tone marks: Nghệ An's bar comes first.
     let at = |name: &str| labels.iter().position(|l| *l == name);
     assert!(at("Nghệ An").unwrap() < at("Thái Bình").unwrap(), "{labels:?}");

@@ -7,7 +7,8 @@ use std::fs;
 #[test]
 fn query_counts_observations_from_parquet() {
     let out = ok(&["query", "select count(*) AS n from observations", "--format", "csv"]);
-    assert_eq!(out, "n\n106\n");
+    // 106 figures of the five seeds and 74 of the fourteen dev-set reports.
+    assert_eq!(out, "n\n180\n");
 }
 
 #[test]
@@ -141,12 +142,14 @@ fn help_reads_well() {
 fn run_saved_query_with_parameters() {
     let out = ok(&["run", "latest_by_province", "--param", "indicator=eid_accounts", "--format", "csv"]);
     let rows = parse_csv(&out);
-    // Nghệ An: 1.494.541 accounts on 15/4/2023; Thái Bình: 803.868 in the first half of 2023.
-    // Long An's figure is for one district, not the province, so it is not listed.
-    assert_eq!(rows.len(), 2);
+    // Nghệ An: 1.494.541 accounts on 15/4/2023; Thái Bình: 803.868 in the first half of 2023;
+    // Thái Nguyên: about 50.500 to July 2022. Long An's figure is for one district, not the
+    // province, so it is not listed.
+    assert_eq!(rows.len(), 3);
     assert_eq!(&rows[0][..3], ["40", "Nghệ An", "1494541.0"]);
     assert_eq!(rows[0][5], "2023-04-15");
     assert_eq!(&rows[1][..3], ["34", "Thái Bình", "803868.0"]);
+    assert_eq!(&rows[2][..3], ["19", "Thái Nguyên", "50500.0"]);
 }
 
 #[test]
@@ -182,12 +185,14 @@ fn saved_queries_from_a_directory_bind_typed_parameters() {
     let q = dir.path().to_str().unwrap();
     let listed = ok(&["queries", "--queries", q]);
     assert!(listed.contains("since") && listed.contains("Figures reported on or after a date."), "{listed}");
-    // Only the Long An report (30 figures) is dated 2024.
-    assert_eq!(ok(&["run", "since", "--queries", q, "-p", "day=2024-01-01", "--format", "csv"]), "n\n30\n");
-    // Of those, 141.000, 108.000, 198.600, 178.000, 124.000, 110.100 and 104.800 reach 100.000.
+    // Dated 2024 or later: Long An 2024 (30 figures), Thái Bình 2024-01 (7), Nghệ An 2025-03 (9)
+    // and 2025-05 (7), Long An 2025 (4), Quảng Ninh (2), Gia Lai 2025 (3).
+    assert_eq!(ok(&["run", "since", "--queries", q, "-p", "day=2024-01-01", "--format", "csv"]), "n\n62\n");
+    // Of those, Long An's 141.000, 108.000, 198.600, 178.000, 124.000, 110.100 and 104.800 and
+    // Quảng Ninh's "hơn 170 nghìn" reach 100.000.
     assert_eq!(
         ok(&["run", "since", "--queries", q, "-p", "day=2024-01-01", "-p", "min=100000", "--format", "csv"]),
-        "n\n7\n"
+        "n\n8\n"
     );
     let run = chiso(&["run", "since", "--queries", q]);
     assert_eq!(run.code, 2);
@@ -212,7 +217,7 @@ fn tables_and_describe() {
     let rows = parse_csv(&out);
     let find =
         |name: &str| rows.iter().find(|r| r[0] == name).unwrap_or_else(|| panic!("{name} missing")).clone();
-    assert_eq!(find("observations")[1], "106");
+    assert_eq!(find("observations")[1], "180");
     assert_eq!(find("provinces")[1], "63");
     assert_eq!(find("communes")[1], "10035");
     let out = ok(&["describe", "observations", "--format", "csv"]);
@@ -236,7 +241,7 @@ fn build_then_query_a_warehouse_directory() {
     let dir = tempfile::tempdir().unwrap();
     let wh = dir.path().join("wh");
     let out = ok(&["build", "--out", wh.to_str().unwrap()]);
-    assert!(out.contains("observations") && out.contains("106 rows"), "{out}");
+    assert!(out.contains("observations") && out.contains("180 rows"), "{out}");
     assert!(wh.join("observations/_manifest.json").is_file());
     let w = wh.to_str().unwrap();
     assert_eq!(

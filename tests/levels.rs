@@ -218,8 +218,9 @@ fn the_curated_data_rolls_up_long_an_districts() {
 #[test]
 fn a_running_total_is_not_summed_with_a_flow_of_the_year() {
     // Long An's applications for CCCD: Cần Giuộc "hơn 198.600 trường hợp" (no start: a running
-    // total) and Bến Lức "Từ đầu năm 2024 đến nay ... hơn 6.400" (since 1 January). Over the year
-    // they stay two figures of one district each; 198,600 + 6,400 would mix two kinds of count.
+    // total, so `cccd_applications_total`) and Bến Lức "Từ đầu năm 2024 đến nay ... hơn 6.400"
+    // (since 1 January: `cccd_applications`). Each indicator has one meaning; 198,600 + 6,400
+    // would mix two kinds of count.
     let out = ok(&[
         "query",
         "SELECT period, value, reporting, expected, qualifier FROM figures WHERE indicator = 'cccd_applications' \
@@ -227,13 +228,15 @@ fn a_running_total_is_not_summed_with_a_flow_of_the_year() {
         "--format",
         "csv",
     ]);
-    assert_eq!(
-        parse_csv(&out),
-        [
-            ["2024-01-01..2024-08-31", "6400.0", "1", "15", "lower_bound"],
-            ["to 2024-08-31", "198600.0", "1", "15", "lower_bound"],
-        ]
-    );
+    assert_eq!(parse_csv(&out), [["2024-01-01..2024-08-31", "6400.0", "1", "15", "lower_bound"]]);
+    let out = ok(&[
+        "query",
+        "SELECT period, value, reporting, expected, qualifier FROM figures WHERE indicator = 'cccd_applications_total' \
+         AND geo_level = 'province' AND grain = 'year' AND code = '80' ORDER BY value",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(parse_csv(&out), [["to 2024-08-31", "198600.0", "1", "15", "lower_bound"]]);
 }
 
 #[test]
@@ -299,6 +302,6 @@ fn every_level_and_grain_plans_with_every_column() {
         "--format",
         "csv",
     ]);
-    // The curated data has no commune figures: five levels of six.
-    assert_eq!(parse_csv(&out), [["true", "true", "6", "5"]]);
+    // The curated data has figures or roll-ups at all six levels (communes from Gia Lai 2025).
+    assert_eq!(parse_csv(&out), [["true", "true", "6", "6"]]);
 }

@@ -76,6 +76,7 @@ fn how_far_each_province_is_from_25_essential_services() {
     let want = [
         ("Thái Bình", "", "25.0", "0.0"), // "Đã triển khai 25/25 dịch vụ công thiết yếu"
         ("Hưng Yên", "", "23.0", "2.0"),  // "đã triển khai 23/25 dịch vụ công thiết yếu"
+        ("Thái Nguyên", "", "22.0", "3.0"), // "22/25 dịch vụ công thiết yếu đã được tỉnh hoàn thành" (2022)
         ("Long An", "Bến Lức", "14.0", "11.0"), // "huyện Bến Lức thực hiện 14/25"
         ("Long An", "Cần Giuộc", "11.0", "14.0"), // "Huyện Cần Giuộc đã triển khai 11/25"
     ];
@@ -150,15 +151,18 @@ fn rollup_recomputes_rates_from_their_parts() {
 #[test]
 fn latest_by_province_and_scorecard() {
     let rows = run("latest_by_province", &["indicator=cccd_cards_issued"]);
-    // Nghệ An: "cấp được 2.687.882 thẻ CCCD gắn chíp"; Thái Bình: "hơn 1,5 triệu thẻ".
+    // Nghệ An: "cấp được 2.687.882 thẻ CCCD gắn chíp"; Thái Bình: "hơn 1,5 triệu thẻ"; Thái
+    // Nguyên: "trên 974.000 căn cước công dân gắn chip đã được cấp" (to July 2022, its latest).
     assert_eq!(
         rows.iter().map(|r| (r[0].as_str(), r[2].as_str(), r[3].as_str())).collect::<Vec<_>>(),
-        [("40", "2687882.0", "exact"), ("34", "1500000.0", "lower_bound")]
+        [("40", "2687882.0", "exact"), ("34", "1500000.0", "lower_bound"), ("19", "974000.0", "lower_bound")]
     );
     // By name without tone marks or by code: the same figures of Thái Bình.
     let by_name = run("province_scorecard", &["province=thai binh"]);
     assert_eq!(by_name, run("province_scorecard", &["province=34"]));
-    assert_eq!(by_name.len(), 11); // 12 figures, of which two DTI ranks: only the latest (2022) is kept
+    // 22 figures of three reports on 20 indicators: the latest of each (one DTI rank, 2022; one
+    // cccd_cards_issued, 30/6/2023, not 9/4/2023).
+    assert_eq!(by_name.len(), 20);
     let dti = by_name.iter().find(|r| r[0] == "dti_rank").unwrap();
     assert_eq!((dti[4].as_str(), dti[9].as_str()), ("56.0", "2022"));
     let run = chiso(&["run", "province_scorecard"]);
@@ -181,7 +185,7 @@ fn timeseries_and_growth() {
 }
 
 #[test]
-fn targets_vs_actual_lists_the_three_stated_targets() {
+fn targets_vs_actual_lists_the_stated_targets() {
     let rows = run("targets_vs_actual", &[]);
     let got: Vec<(&str, &str, &str, &str, &str)> = rows
         .iter()
@@ -193,6 +197,8 @@ fn targets_vs_actual_lists_the_three_stated_targets() {
             ("e_documents_signed_rate", "99.5", "97.0", "2.5", "true"), // "99,5% (vượt mục tiêu 2,5%)"
             ("eid_target_attainment", "101.2", "100.0", "1.2", "true"), // "101,2% (vượt chỉ tiêu 1,2%)"
             ("online_dossier_processing_rate", "66.79", "50.0", "16.79", "true"), // "66,79% (vượt mục tiêu 16,79%)"
+            ("online_dossier_receipt_rate", "94.0", "60.0", "34.0", "true"), // Đà Nẵng: "94%, vượt mức chỉ tiêu toàn quốc là 60%"
+            ("eid_activated", "31426.0", "185255.0", "-153829.0", "false"), // Pleiku: "31.426 ... chỉ tiêu 185.255 tài khoản"
         ]
     );
 }
@@ -205,17 +211,17 @@ fn region_summary_and_coverage() {
     assert_eq!(
         got,
         [
-            ("Trung du và miền núi phía Bắc", "14", "1", "38"), // Thái Nguyên
-            ("Đồng bằng sông Cửu Long", "13", "1", "30"),       // Long An
-            ("Bắc Trung Bộ và duyên hải miền Trung", "14", "1", "22"), // Nghệ An
-            ("Đồng bằng sông Hồng", "11", "2", "14"),           // Hưng Yên 2 (and 2 national), Thái Bình 12
-            ("Tây Nguyên", "5", "0", "0"),
-            ("Đông Nam Bộ", "6", "0", "0"),
+            ("Bắc Trung Bộ và duyên hải miền Trung", "14", "4", "55"), // Nghệ An 22+9+7, Hà Tĩnh 6, Đà Nẵng 8, Bình Định 3
+            ("Trung du và miền núi phía Bắc", "14", "2", "54"),        // Thái Nguyên 38+7+4, Lạng Sơn 5
+            ("Đồng bằng sông Cửu Long", "13", "1", "34"),              // Long An 30+4
+            ("Đồng bằng sông Hồng", "11", "3", "26"), // Hưng Yên 2 (and 2 national), Thái Bình 12+3+7, Quảng Ninh 2
+            ("Đông Nam Bộ", "6", "1", "5"),           // Bình Phước
+            ("Tây Nguyên", "5", "1", "4"),            // Gia Lai (Pleiku)
         ]
     );
     let rows = run("coverage", &[]);
     let silent = rows.iter().filter(|r| r[3] == "0").count();
-    assert_eq!(silent, 63 - 5, "provinces with no figure");
+    assert_eq!(silent, 63 - 12, "provinces with no figure");
     let hy = rows.iter().find(|r| r[0] == "33").unwrap();
     assert_eq!(hy[5], "cccd_applications_rate essential_services_deployed");
 }
