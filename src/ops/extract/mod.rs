@@ -118,9 +118,9 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
         report.is_some_and(|(p, _)| p.end >= chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or(p.end));
     let scope = Scope::new(province.as_deref(), after_merger);
     let mut out: Vec<Candidate> = Vec::new();
-    // Units named before, for a sentence that names none: the last of each kind (for `toàn xã`,
-    // `huyện thu nhận`) and the one this paragraph is about, if it names only one.
-    let mut last: Vec<Place> = Vec::new();
+    // Units named before, for a sentence that names none: the last district and commune (for
+    // `huyện thu nhận`, `toàn xã`) and the one this paragraph is about, if it names only one.
+    let (mut last_district, mut last_commune): (Option<Place>, Option<Place>) = (None, None);
     let mut paragraph: Vec<Place> = Vec::new();
     let mut previous_place: Option<Place> = None;
     let mut last_end = 0;
@@ -136,10 +136,8 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
         let back: Option<Option<Place>> = match points_back(sentence.text, &ws) {
             _ if !wheres.is_empty() => None,
             Some(Back::Province) => Some(None),
-            Some(Back::District) => {
-                Some(last.iter().rev().find(|p| p.district.is_some() && p.commune.is_none()).cloned())
-            }
-            Some(Back::Commune) => Some(last.iter().rev().find(|p| p.commune.is_some()).cloned()),
+            Some(Back::District) => Some(last_district.clone()),
+            Some(Back::Commune) => Some(last_commune.clone()),
             Some(Back::Same) => Some(previous_place.clone()),
             None => {
                 let mut about = paragraph.iter().filter(|p| p.district.is_some());
@@ -150,7 +148,10 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             }
         };
         let back: Option<Place> = back.flatten();
-        last.extend(units.iter().map(|p| (*p).clone()));
+        for unit in &units {
+            let slot = if unit.commune.is_some() { &mut last_commune } else { &mut last_district };
+            *slot = Some((*unit).clone());
+        }
         paragraph.extend(units.iter().map(|p| (*p).clone()));
         let found = figures(sentence.text, &ws, sentence.line_words);
         if found.is_empty() {
