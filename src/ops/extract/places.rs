@@ -48,7 +48,8 @@ impl Place {
 pub struct Scope(Vec<String>);
 
 impl Scope {
-    /// The scope of a report on `province` (legacy code), dated in `year`.
+    /// The scope of a report on `province` (legacy code); `after_merger` when the report speaks
+    /// of a day on or after 2025-07-01.
     pub fn new(province: Option<&str>, after_merger: bool) -> Self {
         let Some(code) = province else { return Self::default() };
         let r = reference();
