@@ -8,6 +8,7 @@
 //! - [`storage`]: schemas, datasets, warehouses, manifests, the writer lock, bytes on disk;
 //! - [`engine`]: the DataFusion session, its tables, SQL functions and saved queries;
 //!   [`cluster`] (feature `cluster`) sits beside it and gives the engine a Ballista context;
+//!   `serve` (feature `serve`) beside it too serves a session over PostgreSQL and Flight SQL;
 //! - [`ops`]: ingest, validate, export, extract, generate, chart, report;
 //! - [`cli`]: the command line, which chooses the context and calls the rest. The `chiso` binary
 //!   is a thin wrapper over [`cli::main`].
@@ -19,6 +20,8 @@ pub mod error;
 pub mod numbers;
 pub mod ops;
 pub mod progress;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod storage;
 
 pub use engine::{Engine, QueryResult};

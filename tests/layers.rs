@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each top-level module and its layer: a module may use modules of lower layers only.
-/// `cluster` sits beside `ops`, above the engine: neither may use the other.
+/// `cluster` and `serve` sit beside `ops`, above the engine: none may use another.
 const LAYERS: &[(&str, u8)] = &[
     ("error", 0),
     ("numbers", 0),
@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("engine", 2),
     ("cluster", 3),
     ("ops", 3),
+    ("serve", 3),
     ("cli", 4),
 ];
 

@@ -2,7 +2,7 @@
 //! (here, at the edge: in this process or on a cluster), the dispatch to one module per
 //! subcommand, and errors worded with flags ([`errors`]). Parsing stays here; the work lives in
 //! the layers below. Subcommands: `build`, `chart`, `describe`, `executor`, `export`, `extract`,
-//! `functions`, `generate`, `ingest`, `queries`, `query`, `report`, `run`, `scheduler`, `shell`,
+//! `functions`, `generate`, `ingest`, `queries`, `query`, `report`, `run`, `scheduler`, `serve`, `shell`,
 //! `tables`, `validate`; `print` writes results as `--format` and `--out` say.
 mod args;
 mod build;
@@ -21,6 +21,7 @@ mod query;
 mod report;
 mod run;
 mod scheduler;
+mod serve;
 mod shell;
 mod tables;
 mod validate;
@@ -102,6 +103,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Check curated data or a warehouse: keys, required fields, ranges, sums, rates and quotes.
     Validate(validate::ValidateArgs),
+    /// Serve the warehouse, read-only, over PostgreSQL and Arrow Flight SQL (built with --features serve).
+    Serve(serve::ServeArgs),
     /// Run the scheduler of a Ballista cluster that knows chiso's functions (built with --features cluster).
     Scheduler(scheduler::SchedulerArgs),
     /// Run one executor of a Ballista cluster that knows chiso's functions (built with --features cluster).
@@ -109,9 +112,9 @@ enum Command {
 }
 
 impl Command {
-    /// Whether this command is a cluster service, which runs until stopped and queries nothing itself.
+    /// Whether this command is a service, which runs until stopped (its --timeout, if any, is per query).
     fn is_service(&self) -> bool {
-        matches!(self, Command::Scheduler(_) | Command::Executor(_))
+        matches!(self, Command::Scheduler(_) | Command::Executor(_) | Command::Serve(_))
     }
 }
 
@@ -157,6 +160,12 @@ async fn cluster_context(url: &str, _config: SessionConfig) -> Result<(SessionCo
 }
 
 async fn dispatch(cli: Cli) -> Result<()> {
+    if matches!(cli.command, Command::Serve(_)) && cli.cluster.is_some() {
+        return Err(usage(
+            "chiso serve runs its queries in this process; serving a cluster (--cluster or CHISO_CLUSTER) \
+             is not supported yet: leave it out, or unset CHISO_CLUSTER",
+        ));
+    }
     if cli.command.is_service() && cli.cluster.is_some() {
         return Err(usage(
             "--cluster (or the CHISO_CLUSTER variable) is for the commands that run queries, not for \
@@ -179,6 +188,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Generate(args) => generate::run(args).await,
         Command::Chart(args) => chart::run(&cli, args).await,
         Command::Report(args) => report::run(&cli, args).await,
+        Command::Serve(args) => serve::run(&cli, args).await,
         Command::Scheduler(args) => scheduler::run(args).await,
         Command::Executor(args) => executor::run(args, cli.memory_limit).await,
     }

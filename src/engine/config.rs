@@ -37,11 +37,17 @@ pub fn local_context(mut config: SessionConfig, memory_limit: Option<usize>) -> 
     let Some(limit) = memory_limit else {
         return Ok(SessionContext::new_with_config(config));
     };
+    fit_to_memory(&mut config, limit);
+    let runtime =
+        RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(limit))).build_arc()?;
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
+/// Settings that must follow a memory limit of `limit` bytes (for the whole process, or for each
+/// query of a shared session).
+pub fn fit_to_memory(config: &mut SessionConfig, limit: usize) {
     // Each sort keeps back this much for merging its spill files; the default (10 MB per
     // partition) alone would exhaust a small limit, so scale it to the limit.
     let reserve = &mut config.options_mut().execution.sort_spill_reservation_bytes;
     *reserve = (*reserve).min(limit / 16);
-    let runtime =
-        RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(limit))).build_arc()?;
-    Ok(SessionContext::new_with_config_rt(config, runtime))
 }

@@ -64,13 +64,15 @@ pub struct Engine {
 
 impl Engine {
     /// A session on `ctx` (its plans run by `backend`) over `tables`: chiso's functions and the
-    /// tables are registered (the default warehouse, built on first use, when none is given).
+    /// tables are registered (the default warehouse, built on first use, when none is given), and the
+    /// built-in saved queries as table functions.
     pub async fn new(ctx: SessionContext, backend: Arc<dyn Backend>, tables: &Tables) -> Result<Self> {
         let warehouse = match &tables.warehouse {
             Some(dir) => dir.clone(),
             None => default_warehouse().await?,
         };
         super::functions::register(&ctx);
+        super::saved_tables::register(&ctx, &super::saved::load_all(None)?);
         let providers = backend.providers();
         register_warehouse(&ctx, &warehouse, providers)?;
         for (name, path) in &tables.extra {
@@ -89,6 +91,11 @@ impl Engine {
     pub async fn local(warehouse: Option<PathBuf>) -> Result<Self> {
         let ctx = local_context(session_config()?, None)?;
         Self::new(ctx, Arc::new(Local), &Tables { warehouse, extra: Vec::new() }).await
+    }
+
+    /// Make the saved queries in `saved` callable as table functions too (the built-in ones are).
+    pub fn add_saved_queries(&self, saved: &[SavedQuery]) {
+        super::saved_tables::register(&self.ctx, saved);
     }
 
     /// The DataFusion context, for callers that want the full API.

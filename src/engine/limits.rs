@@ -1,0 +1,191 @@
+//! Limits each query keeps on its own, for a session many clients share (`chiso serve`): a
+//! memory pool of its own, so one query that needs much spills or fails alone instead of
+//! starving the others, and a deadline, after which its stream ends with an error and its
+//! operators are dropped (which also happens when a client goes away mid-result).
+//!
+//! A [`QueryPlanner`] wraps the root of every physical plan in [`LimitedExec`], which runs its
+//! input with a task context whose runtime has the query's own pool; everything else of the
+//! runtime (spill files, caches, object stores) is the session's.
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::context::QueryPlanner;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+
+/// What one query may use.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// How long it may run, from its first batch asked for to its last one sent.
+    pub timeout: Option<Duration>,
+    /// The bytes its sorts, joins and aggregations may hold before they spill (its own pool).
+    pub memory: Option<usize>,
+}
+
+impl Limits {
+    /// Whether these limits limit anything.
+    pub fn any(&self) -> bool {
+        self.timeout.is_some() || self.memory.is_some()
+    }
+}
+
+/// `ctx` with every query planned in it kept to `limits`.
+pub fn limited(ctx: SessionContext, limits: Limits) -> SessionContext {
+    if !limits.any() {
+        return ctx;
+    }
+    let state = ctx.state();
+    let inner = state.query_planner().clone();
+    let state = SessionStateBuilder::new_from_existing(state)
+        .with_query_planner(Arc::new(LimitedPlanner { inner, limits }))
+        .build();
+    SessionContext::new_with_state(state)
+}
+
+#[derive(Debug)]
+struct LimitedPlanner {
+    /// The planner the session had.
+    inner: Arc<dyn QueryPlanner + Send + Sync>,
+    limits: Limits,
+}
+
+#[async_trait]
+impl QueryPlanner for LimitedPlanner {
+    async fn create_physical_plan(
+        &self,
+        logical_plan: &LogicalPlan,
+        session: &dyn Session,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let plan = self.inner.create_physical_plan(logical_plan, session).await?;
+        Ok(Arc::new(LimitedExec::new(plan, self.limits)))
+    }
+}
+
+/// The root of a query kept to its [`Limits`].
+#[derive(Debug)]
+pub struct LimitedExec {
+    input: Arc<dyn ExecutionPlan>,
+    limits: Limits,
+    /// The query's runtime, made when its first partition starts and shared by the others.
+    runtime: OnceLock<Arc<RuntimeEnv>>,
+    /// When the query must have finished, fixed when its first partition starts.
+    deadline: OnceLock<tokio::time::Instant>,
+}
+
+impl LimitedExec {
+    fn new(input: Arc<dyn ExecutionPlan>, limits: Limits) -> Self {
+        Self { input, limits, runtime: OnceLock::new(), deadline: OnceLock::new() }
+    }
+
+    /// The query's runtime: the session's, with a pool of `limit` bytes of its own.
+    fn runtime(&self, session: &RuntimeEnv, limit: usize) -> Result<Arc<RuntimeEnv>> {
+        if let Some(runtime) = self.runtime.get() {
+            return Ok(runtime.clone());
+        }
+        let runtime = RuntimeEnvBuilder::from_runtime_env(session)
+            .with_memory_pool(Arc::new(FairSpillPool::new(limit)))
+            .build_arc()?;
+        Ok(self.runtime.get_or_init(|| runtime).clone())
+    }
+}
+
+impl DisplayAs for LimitedExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "LimitedExec:")?;
+        if let Some(t) = self.limits.timeout {
+            write!(f, " timeout={}s", t.as_secs_f64())?;
+        }
+        if let Some(m) = self.limits.memory {
+            write!(f, " memory={m}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for LimitedExec {
+    fn name(&self) -> &str {
+        "LimitedExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        self.input.properties()
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        match (children.pop(), children.is_empty()) {
+            (Some(input), true) => Ok(Arc::new(LimitedExec::new(input, self.limits))),
+            _ => Err(DataFusionError::Internal("LimitedExec has exactly one input".into())),
+        }
+    }
+
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        let context = match self.limits.memory {
+            Some(limit) => {
+                let runtime = self.runtime(&context.runtime_env(), limit)?;
+                Arc::new(TaskContext::new(
+                    context.task_id(),
+                    context.session_id(),
+                    context.session_config().clone(),
+                    context.scalar_functions().clone(),
+                    context.higher_order_functions().clone(),
+                    context.aggregate_functions().clone(),
+                    context.window_functions().clone(),
+                    runtime,
+                ))
+            }
+            None => context,
+        };
+        let stream = self.input.execute(partition, context)?;
+        let Some(timeout) = self.limits.timeout else {
+            return Ok(stream);
+        };
+        let deadline = *self.deadline.get_or_init(|| tokio::time::Instant::now() + timeout);
+        let schema = stream.schema();
+        let sleep = Box::pin(tokio::time::sleep_until(deadline));
+        // Batches pass until the deadline; then one error, and the query's operators are
+        // dropped with the stream.
+        let limited = futures::stream::unfold(Some((stream, sleep)), move |state| async move {
+            let (mut stream, mut sleep) = state?;
+            tokio::select! {
+                item = stream.next() => item.map(|item| (item, Some((stream, sleep)))),
+                _ = &mut sleep => Some((Err(timed_out(timeout)), None)),
+            }
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, limited)))
+    }
+}
+
+/// The error of a query stopped at its deadline.
+fn timed_out(timeout: Duration) -> DataFusionError {
+    DataFusionError::ResourcesExhausted(format!(
+        "the query ran longer than the server's limit of {} s (--timeout) and was stopped",
+        timeout.as_secs()
+    ))
+}

@@ -1,0 +1,173 @@
+//! Arrow Flight SQL, by arrow-flight's `FlightSqlService` on tonic: statements are planned when a
+//! client asks for their `FlightInfo` (so errors and the result's schema come back at once) and
+//! run when it asks for the ticket, whose handle is the statement's text. Record batches are
+//! sent as DataFusion makes them; a client that goes away drops the query.
+use std::collections::HashSet;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
+use arrow_flight::sql::server::FlightSqlService;
+use arrow_flight::sql::{CommandStatementQuery, ProstMessageExt, SqlInfo, TicketStatementQuery};
+use arrow_flight::{
+    FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, Ticket,
+};
+use base64::prelude::{Engine as _, BASE64_STANDARD};
+use datafusion::dataframe::DataFrame;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::DFParser;
+use futures::{Stream, TryStreamExt};
+use prost::Message;
+use tokio::net::TcpListener;
+use tonic::metadata::MetadataMap;
+use tonic::transport::server::TcpIncoming;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::guard::refusal_df;
+use super::{token, Secret};
+
+/// The Flight SQL service over one session.
+struct Service {
+    ctx: Arc<SessionContext>,
+    password: Option<Secret>,
+    /// Bearer tokens handed out by the handshake (for the life of the server).
+    tokens: Mutex<HashSet<String>>,
+}
+
+/// Answer Flight SQL clients on `listener` until the future is dropped.
+pub async fn run(
+    ctx: Arc<SessionContext>,
+    listener: TcpListener,
+    password: Option<Secret>,
+) -> Result<(), String> {
+    let service = Service { ctx, password, tokens: Mutex::new(HashSet::new()) };
+    tonic::transport::Server::builder()
+        .add_service(FlightServiceServer::new(service))
+        .serve_with_incoming(TcpIncoming::from(listener))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+type DoGetStream = Pin<Box<dyn Stream<Item = Result<arrow_flight::FlightData, Status>> + Send + 'static>>;
+
+impl Service {
+    /// Let the request through when no password is set, or it carries a token of ours, or the
+    /// password itself (as a bearer token, or basic with any user name).
+    fn check(&self, metadata: &MetadataMap) -> Result<(), Status> {
+        let Some(secret) = &self.password else {
+            return Ok(());
+        };
+        let header = metadata.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if let Some(bearer) = header.strip_prefix("Bearer ") {
+            let known = self.tokens.lock().map(|t| t.contains(bearer)).unwrap_or(false);
+            if known || secret.matches(bearer) {
+                return Ok(());
+            }
+        } else if let Some(pass) = basic_password(header) {
+            if secret.matches(&pass) {
+                return Ok(());
+            }
+        }
+        Err(Status::unauthenticated(
+            "this server needs a password: give it as basic authentication (any user name) or as a bearer token",
+        ))
+    }
+
+    /// The statement `sql` planned, if a read-only server may run it.
+    async fn plan(&self, sql: &str) -> Result<DataFrame, Status> {
+        let mut statements = DFParser::parse_sql(sql).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let statement = match (statements.pop_front(), statements.is_empty()) {
+            (Some(s), true) => s,
+            _ => return Err(Status::invalid_argument("send exactly one SQL statement per query")),
+        };
+        if let Some(why) = refusal_df(&statement) {
+            return Err(Status::permission_denied(why));
+        }
+        let state = self.ctx.state();
+        let plan = state.statement_to_plan(statement).await.map_err(status)?;
+        self.ctx.execute_logical_plan(plan).await.map_err(status)
+    }
+}
+
+/// The password of a `Basic base64(user:password)` header.
+fn basic_password(header: &str) -> Option<String> {
+    let encoded = header.strip_prefix("Basic ")?;
+    let decoded = BASE64_STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    text.split_once(':').map(|(_, pass)| pass.to_string())
+}
+
+/// A DataFusion error as a gRPC status: the user's mistakes are invalid arguments.
+fn status(e: DataFusionError) -> Status {
+    let message = e.find_root().to_string();
+    match e.find_root() {
+        DataFusionError::Plan(_) | DataFusionError::SQL(..) | DataFusionError::SchemaError(..) => {
+            Status::invalid_argument(message)
+        }
+        DataFusionError::ResourcesExhausted(_) => Status::resource_exhausted(message),
+        DataFusionError::NotImplemented(_) => Status::unimplemented(message),
+        _ => Status::internal(message),
+    }
+}
+
+#[tonic::async_trait]
+impl FlightSqlService for Service {
+    type FlightService = Service;
+
+    async fn do_handshake(
+        &self,
+        request: Request<Streaming<HandshakeRequest>>,
+    ) -> Result<Response<Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>>, Status> {
+        self.check(request.metadata())?;
+        let token = token();
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.insert(token.clone());
+        }
+        let reply = HandshakeResponse { protocol_version: 0, payload: token.clone().into() };
+        let mut response: Response<Pin<Box<dyn Stream<Item = _> + Send>>> =
+            Response::new(Box::pin(futures::stream::iter([Ok(reply)])));
+        let header = format!("Bearer {token}").parse().map_err(|_| Status::internal("bad token"))?;
+        response.metadata_mut().insert("authorization", header);
+        Ok(response)
+    }
+
+    async fn get_flight_info_statement(
+        &self,
+        query: CommandStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.check(request.metadata())?;
+        let df = self.plan(&query.query).await?;
+        let schema = df.schema().as_arrow().clone();
+        let handle = TicketStatementQuery { statement_handle: query.query.into_bytes().into() };
+        let ticket = Ticket { ticket: handle.as_any().encode_to_vec().into() };
+        let info = FlightInfo::new()
+            .try_with_schema(&schema)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .with_endpoint(FlightEndpoint::new().with_ticket(ticket))
+            .with_descriptor(request.into_inner());
+        Ok(Response::new(info))
+    }
+
+    async fn do_get_statement(
+        &self,
+        ticket: TicketStatementQuery,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        self.check(request.metadata())?;
+        let sql = String::from_utf8(ticket.statement_handle.to_vec())
+            .map_err(|_| Status::invalid_argument("the ticket is not one this server gave"))?;
+        let df = self.plan(&sql).await?;
+        let schema = df.schema().inner().clone();
+        let batches =
+            df.execute_stream().await.map_err(status)?.map_err(|e| FlightError::ExternalError(Box::new(e)));
+        let flight = FlightDataEncoderBuilder::new().with_schema(schema).build(batches);
+        let stream: DoGetStream = Box::pin(flight.map_err(|e| Status::internal(e.to_string())));
+        Ok(Response::new(stream))
+    }
+
+    async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
