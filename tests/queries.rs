@@ -236,3 +236,29 @@ fn data_quality_finds_the_nghe_an_disagreement() {
         ["rate", "na-2023-04-18", "40", "civil_registrations_essential_share", "85.7", "69.6"]
     );
 }
+
+#[test]
+fn saved_queries_are_table_functions_in_sql() {
+    // Parameters in header order; those left out take their defaults (level = province).
+    let sql = "select province_code, value, source_id from latest_by_province('eid_accounts') order by province_code";
+    let from_sql = parse_csv(&ok(&["query", "--format", "csv", sql]));
+    let from_run = run("latest_by_province", &["indicator=eid_accounts"]);
+    let (header, _) = run_with_header("latest_by_province", &["indicator=eid_accounts"]);
+    let cols = ["province_code", "value", "source_id"].map(|c| col(&header, c));
+    let mut expected: Vec<Vec<String>> =
+        from_run.iter().map(|r| cols.iter().map(|&i| r[i].clone()).collect()).collect();
+    expected.sort();
+    assert_eq!(from_sql, expected);
+    // Nghệ An: "Tính đến ngày 15/4/2023, toàn tỉnh đã thu nhận 1.494.541 tài khoản định danh điện tử".
+    assert!(from_sql.contains(&vec!["40".into(), "1494541.0".into(), "na-2023-04".into()]), "{from_sql:?}");
+
+    let wrong = chiso(&["query", "select * from latest_by_province('eid_accounts', 'village')"]);
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains("village") && wrong.stderr.contains("commune, district, province"),
+        "{}",
+        wrong.stderr
+    );
+    let many = chiso(&["query", "select * from timeseries('40', 'eid_accounts', 'day', 'x', 'y', 'z', 'w')"]);
+    assert!(many.stderr.contains("takes at most"), "{}", many.stderr);
+}

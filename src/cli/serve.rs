@@ -113,7 +113,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<()> {
         let timeout = limits.timeout.map(|t| t.as_secs()).unwrap_or_default();
         eprintln!("  each query: at most {timeout} s{memory}; Ctrl-C stops the server");
     };
-    serve(engine.context().clone(), &options, ready, stopped()).await.map_err(|e| match e {
+    serve(engine.context().clone(), &options, ready, stopped()?).await.map_err(|e| match e {
         Error::Setting { name, value, problem } if problem.contains("needs a password") => Error::Setting {
             name,
             value,
@@ -125,21 +125,20 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<()> {
     Ok(())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
+/// A future that completes on Ctrl-C or SIGTERM. The handlers are installed now, before the
+/// server says it is listening, so a signal sent as soon as it does is not lost.
 #[cfg(feature = "serve")]
-async fn stopped() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+fn stopped() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let install = |kind| signal(kind).map_err(|e| Error::Internal(format!("cannot catch signals: {e}")));
+    let (mut interrupt, mut terminate) =
+        (install(SignalKind::interrupt())?, install(SignalKind::terminate())?);
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// Without the `serve` feature there is no server to run.

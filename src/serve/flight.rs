@@ -14,7 +14,8 @@ use arrow_flight::sql::{CommandStatementQuery, ProstMessageExt, SqlInfo, TicketS
 use arrow_flight::{
     FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, Ticket,
 };
-use base64::prelude::{Engine as _, BASE64_STANDARD};
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::{alphabet, Engine as _};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
@@ -95,7 +96,9 @@ impl Service {
 /// The password of a `Basic base64(user:password)` header.
 fn basic_password(header: &str) -> Option<String> {
     let encoded = header.strip_prefix("Basic ")?;
-    let decoded = BASE64_STANDARD.decode(encoded.trim()).ok()?;
+    // Go's Flight client (ADBC) leaves the padding off; others put it on.
+    let lenient = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let decoded = GeneralPurpose::new(&alphabet::STANDARD, lenient).decode(encoded.trim()).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     text.split_once(':').map(|(_, pass)| pass.to_string())
 }
