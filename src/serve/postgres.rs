@@ -26,7 +26,7 @@ use datafusion_postgres::pgwire::api::auth::{
 use datafusion_postgres::pgwire::api::cancel::DefaultCancelHandler;
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use datafusion_postgres::pgwire::api::results::Response;
-use datafusion_postgres::pgwire::api::{ClientInfo, ConnectionManager, PgWireServerHandlers};
+use datafusion_postgres::pgwire::api::{ClientInfo, ConnectionManager, ErrorHandler, PgWireServerHandlers};
 use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use datafusion_postgres::{DfSessionService, QueryHook};
@@ -140,8 +140,40 @@ impl PgWireServerHandlers for Handlers {
         })
     }
 
+    fn error_handler(&self) -> Arc<impl ErrorHandler> {
+        Arc::new(SqlStates)
+    }
+
     fn cancel_handler(&self) -> Arc<impl datafusion_postgres::pgwire::api::cancel::CancelHandler> {
         Arc::new(DefaultCancelHandler::new(self.connections.clone()))
+    }
+}
+
+/// Gives DataFusion's errors the SQLSTATE a PostgreSQL client acts on (datafusion-postgres sends
+/// them all as `XX000`, internal error): an unknown table is `42P01`, a query stopped at its
+/// deadline `57014`, one out of memory `53200`, a syntax or planning error `42601` / `42000`.
+struct SqlStates;
+
+impl ErrorHandler for SqlStates {
+    fn on_error<C: ClientInfo>(&self, _client: &C, error: &mut PgWireError) {
+        let PgWireError::ApiError(inner) = error else {
+            return;
+        };
+        let message = inner.to_string();
+        let state = if message.contains("' not found") && message.contains("table '") {
+            "42P01"
+        } else if message.contains("(--timeout)") {
+            "57014"
+        } else if message.contains("Resources exhausted") {
+            "53200"
+        } else if message.starts_with("SQL error") || message.contains("ParserError") {
+            "42601"
+        } else if message.starts_with("Error during planning") || message.starts_with("Schema error") {
+            "42000"
+        } else {
+            return;
+        };
+        *error = PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), state.into(), message)));
     }
 }
 
