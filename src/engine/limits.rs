@@ -189,3 +189,43 @@ fn timed_out(timeout: Duration) -> DataFusionError {
         timeout.as_secs()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::prelude::SessionConfig;
+
+    async fn text(ctx: &SessionContext, sql: &str) -> Result<String> {
+        let batches = ctx.sql(sql).await?.collect().await?;
+        Ok(pretty_format_batches(&batches)?.to_string())
+    }
+
+    #[tokio::test]
+    async fn a_query_past_its_deadline_is_stopped_and_the_next_one_runs() {
+        let limits = Limits { timeout: Some(Duration::from_millis(300)), memory: None };
+        let ctx = limited(SessionContext::new(), limits);
+        let slow = text(&ctx, "select count(*) from generate_series(1, 100000000000)").await;
+        let why = slow.expect_err("stopped").to_string();
+        assert!(why.contains("ran longer than the server's limit") && why.contains("(--timeout)"), "{why}");
+        assert!(text(&ctx, "select 40 + 2 as x").await.unwrap().contains("42"));
+    }
+
+    #[tokio::test]
+    async fn each_query_spills_within_its_own_pool() {
+        // A sort of 2 M rows needs more than 4 MiB: under the limit it spills to disk.
+        let sql =
+            "explain analyze select value from generate_series(1, 2000000) as t(value) order by value desc";
+        let spills = |plan: &str| plan.split("spill_count=").skip(1).any(|rest| !rest.starts_with('0'));
+        let mut config = SessionConfig::new();
+        crate::engine::config::fit_to_memory(&mut config, 4 << 20);
+        let ctx = SessionContext::new_with_config(config);
+        let limited_ctx = limited(ctx, Limits { timeout: None, memory: Some(4 << 20) });
+        let plan = text(&limited_ctx, sql).await.unwrap();
+        assert!(spills(&plan), "{plan}");
+        // The session's own pool is unlimited: the same sort does not spill there, so the pool
+        // that made it spill above was the query's own.
+        let plan = text(&SessionContext::new(), sql).await.unwrap();
+        assert!(!spills(&plan), "{plan}");
+    }
+}

@@ -62,7 +62,8 @@ impl TableFunctionImpl for SavedTable {
             })?;
             given.push((param.name.clone(), value));
         }
-        let values = q.bind(&given).map_err(|e| DataFusionError::Plan(e.to_string()))?;
+        let values =
+            q.bind(&given).map_err(|e| DataFusionError::Plan(e.worded(&|_| "argument".to_string())))?;
         let state = args
             .session()
             .as_any()
