@@ -186,6 +186,16 @@ fn psycopg_and_adbc_get_the_command_lines_answers_and_writes_are_refused() {
     {
         assert!(text(got).contains(&format!("{what} is refused: chiso serve is read-only")), "{got}");
     }
+    let tables = flight["tables"].as_array().unwrap();
+    for table in ["observations", "indicators", "provinces", "figures"] {
+        assert!(tables.contains(&Value::from(table)), "{table} not listed: {tables:?}");
+    }
+    let fields = flight["observations_fields"].as_array().unwrap();
+    assert!(
+        fields.contains(&Value::from("indicator")) && fields.contains(&Value::from("value")),
+        "{fields:?}"
+    );
+    assert_eq!(flight["table_types"], serde_json::json!(["LOCAL TEMPORARY", "TABLE", "VIEW"]));
     assert_eq!(pg["stream"]["rows"], 1_000_000);
     assert_eq!(pg["stream"]["sum"], 500_000_500_000u64);
     drop(server);

@@ -1,7 +1,8 @@
 //! Arrow Flight SQL, by arrow-flight's `FlightSqlService` on tonic: statements are planned when a
 //! client asks for their `FlightInfo` (so errors and the result's schema come back at once) and
 //! run when it asks for the ticket, whose handle is the statement's text. Record batches are
-//! sent as DataFusion makes them; a client that goes away drops the query.
+//! sent as DataFusion makes them; a client that goes away drops the query. Catalog browsing
+//! (catalogs, schemas, tables, table types) is in [`flight_catalog`].
 use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -10,12 +11,17 @@ use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
 use arrow_flight::sql::server::FlightSqlService;
-use arrow_flight::sql::{CommandStatementQuery, ProstMessageExt, SqlInfo, TicketStatementQuery};
+use arrow_flight::sql::{
+    CommandGetCatalogs, CommandGetDbSchemas, CommandGetTableTypes, CommandGetTables, CommandStatementQuery,
+    ProstMessageExt, SqlInfo, TicketStatementQuery,
+};
 use arrow_flight::{
     FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, Ticket,
 };
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::{alphabet, Engine as _};
+use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
@@ -27,6 +33,7 @@ use tonic::metadata::MetadataMap;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status, Streaming};
 
+use super::flight_catalog;
 use super::guard::refusal_df;
 use super::{token, Secret};
 
@@ -91,6 +98,29 @@ impl Service {
         let plan = state.statement_to_plan(statement).await.map_err(status)?;
         self.ctx.execute_logical_plan(plan).await.map_err(status)
     }
+}
+
+/// The `FlightInfo` of a listing: its ticket is the command itself, answered by `do_get_*`.
+fn listing(
+    command: &impl ProstMessageExt,
+    schema: &Schema,
+    descriptor: FlightDescriptor,
+) -> Result<Response<FlightInfo>, Status> {
+    let ticket = Ticket { ticket: command.as_any().encode_to_vec().into() };
+    let info = FlightInfo::new()
+        .try_with_schema(schema)
+        .map_err(|e| Status::internal(e.to_string()))?
+        .with_endpoint(FlightEndpoint::new().with_ticket(ticket))
+        .with_descriptor(descriptor);
+    Ok(Response::new(info))
+}
+
+/// One record batch as a `DoGet` stream.
+fn one_batch(batch: RecordBatch) -> Result<Response<DoGetStream>, Status> {
+    let schema = batch.schema();
+    let batches = futures::stream::iter([Ok(batch)]);
+    let flight = FlightDataEncoderBuilder::new().with_schema(schema).build(batches);
+    Ok(Response::new(Box::pin(flight.map_err(|e| Status::internal(e.to_string())))))
 }
 
 /// The password of a `Basic base64(user:password)` header.
@@ -170,6 +200,82 @@ impl FlightSqlService for Service {
         let flight = FlightDataEncoderBuilder::new().with_schema(schema).build(batches);
         let stream: DoGetStream = Box::pin(flight.map_err(|e| Status::internal(e.to_string())));
         Ok(Response::new(stream))
+    }
+
+    async fn get_flight_info_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.check(request.metadata())?;
+        let schema = query.into_builder().schema();
+        listing(&query, &schema, request.into_inner())
+    }
+
+    async fn do_get_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        self.check(request.metadata())?;
+        one_batch(flight_catalog::catalogs(&self.ctx, query)?)
+    }
+
+    async fn get_flight_info_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.check(request.metadata())?;
+        let schema = query.clone().into_builder().schema();
+        listing(&query, &schema, request.into_inner())
+    }
+
+    async fn do_get_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        self.check(request.metadata())?;
+        one_batch(flight_catalog::schemas(&self.ctx, query)?)
+    }
+
+    async fn get_flight_info_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.check(request.metadata())?;
+        let schema = query.clone().into_builder().schema();
+        listing(&query, &schema, request.into_inner())
+    }
+
+    async fn do_get_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        self.check(request.metadata())?;
+        one_batch(flight_catalog::tables(&self.ctx, query).await?)
+    }
+
+    async fn get_flight_info_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.check(request.metadata())?;
+        let schema = query.into_builder().schema();
+        listing(&query, &schema, request.into_inner())
+    }
+
+    async fn do_get_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        self.check(request.metadata())?;
+        one_batch(flight_catalog::table_types(query)?)
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}

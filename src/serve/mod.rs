@@ -3,6 +3,7 @@
 //! Arrow Flight SQL ([`flight`], for notebooks through ADBC). Both refuse writes ([`guard`]);
 //! per-query limits are the session's (`engine::limits`), set by the caller.
 pub mod flight;
+pub mod flight_catalog;
 pub mod guard;
 pub mod postgres;
 

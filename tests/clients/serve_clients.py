@@ -82,6 +82,13 @@ def scenario_flight(pg_port, flight_port, password):
     out["rows"], out["num_rows"] = rows, n
     out["queries"] = [flight_rows(flight_port, q, password)[0] for q in QUERIES]
     out["drop"] = error_of(lambda: flight_rows(flight_port, "drop table observations", password))
+    # What a notebook or DBeaver browses before it queries.
+    with flight(flight_port, password) as conn:
+        objects = conn.adbc_get_objects(depth="tables").read_all().to_pylist()
+        out["tables"] = sorted(t["table_name"] for c in objects for s in c["catalog_db_schemas"] or []
+                               for t in s["db_schema_tables"] or [])
+        out["observations_fields"] = conn.adbc_get_table_schema("observations").names
+        out["table_types"] = sorted(conn.adbc_get_table_types())
     out["unknown_table"] = error_of(lambda: flight_rows(flight_port, "select * from no_such_table", password))
     return out
 
