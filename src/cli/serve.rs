@@ -18,7 +18,8 @@ pub const PASSWORD_VARIABLE: &str = "CHISO_SERVE_PASSWORD";
 #[derive(Debug, Args)]
 #[command(after_help = "\
 With neither --pg nor --flight, both are served on their default loopback addresses.
-Per query: --timeout SECONDS (default 600 here) and --memory-limit SIZE (its own pool; it spills beyond it).
+Per query: --timeout SECONDS (default 600 here, waiting for its turn included) and --memory-limit SIZE
+(its own pool; it spills beyond it). At most --max-running queries run at once; others wait.
 Writes (INSERT, DROP, CREATE, COPY, ...) are refused. Ctrl-C stops the server. See docs/serve.md.")]
 pub struct ServeArgs {
     /// Serve the PostgreSQL wire protocol (psql, BI tools, ODBC) on HOST:PORT [default: 127.0.0.1:5433].
@@ -31,6 +32,9 @@ pub struct ServeArgs {
     /// Required to listen beyond loopback.
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
+    /// How many queries may run at once; more wait their turn [default: the number of cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    max_running: Option<u16>,
     /// A directory of extra saved queries (NAME.sql), callable as table functions like the built-in ones.
     #[arg(long, value_name = "DIR")]
     queries: Option<PathBuf>,
@@ -85,6 +89,11 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<()> {
     let limits = Limits {
         timeout: Some(Duration::from_secs(cli.timeout.unwrap_or(DEFAULT_TIMEOUT))),
         memory: cli.memory_limit,
+        running: Some(
+            args.max_running
+                .map(usize::from)
+                .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(2)),
+        ),
     };
     let mut config = session_config()?;
     if let Some(limit) = limits.memory {
@@ -111,7 +120,10 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<()> {
         }
         let memory = limits.memory.map(|m| format!(", memory {m} bytes")).unwrap_or_default();
         let timeout = limits.timeout.map(|t| t.as_secs()).unwrap_or_default();
-        eprintln!("  each query: at most {timeout} s{memory}; Ctrl-C stops the server");
+        let running = limits.running.unwrap_or_default();
+        eprintln!(
+            "  each query: at most {timeout} s{memory}; {running} run at once; Ctrl-C stops the server"
+        );
     };
     serve(engine.context().clone(), &options, ready, stopped()?).await.map_err(|e| match e {
         Error::Setting { name, value, problem } if problem.contains("needs a password") => Error::Setting {

@@ -4,10 +4,11 @@
 //! operators are dropped (which also happens when a client goes away mid-result).
 //!
 //! A [`QueryPlanner`] wraps the root of every physical plan in [`LimitedExec`], which runs its
-//! input with a task context whose runtime has the query's own pool; everything else of the
-//! runtime (spill files, caches, object stores) is the session's.
+//! input with a task context whose runtime has the query's own pool (everything else of the
+//! runtime, spill files, caches, object stores, is the session's), and, when the session lets
+//! only so many queries run at once, starts it when its turn comes.
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,7 +25,8 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use datafusion::prelude::SessionContext;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// What one query may use.
 #[derive(Debug, Clone, Copy, Default)]
@@ -33,12 +35,15 @@ pub struct Limits {
     pub timeout: Option<Duration>,
     /// The bytes its sorts, joins and aggregations may hold before they spill (its own pool).
     pub memory: Option<usize>,
+    /// How many queries of the session may run at once; the others wait their turn (this bounds
+    /// the memory of many clients together, which the pools of single queries do not).
+    pub running: Option<usize>,
 }
 
 impl Limits {
     /// Whether these limits limit anything.
     pub fn any(&self) -> bool {
-        self.timeout.is_some() || self.memory.is_some()
+        self.timeout.is_some() || self.memory.is_some() || self.running.is_some()
     }
 }
 
@@ -49,8 +54,9 @@ pub fn limited(ctx: SessionContext, limits: Limits) -> SessionContext {
     }
     let state = ctx.state();
     let inner = state.query_planner().clone();
+    let gate = limits.running.map(|n| Arc::new(Semaphore::new(n.max(1))));
     let state = SessionStateBuilder::new_from_existing(state)
-        .with_query_planner(Arc::new(LimitedPlanner { inner, limits }))
+        .with_query_planner(Arc::new(LimitedPlanner { inner, limits, gate }))
         .build();
     SessionContext::new_with_state(state)
 }
@@ -60,6 +66,8 @@ struct LimitedPlanner {
     /// The planner the session had.
     inner: Arc<dyn QueryPlanner + Send + Sync>,
     limits: Limits,
+    /// Turns to run, shared by the session's queries.
+    gate: Option<Arc<Semaphore>>,
 }
 
 #[async_trait]
@@ -70,7 +78,7 @@ impl QueryPlanner for LimitedPlanner {
         session: &dyn Session,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let plan = self.inner.create_physical_plan(logical_plan, session).await?;
-        Ok(Arc::new(LimitedExec::new(plan, self.limits)))
+        Ok(Arc::new(LimitedExec::new(plan, self.limits, self.gate.clone())))
     }
 }
 
@@ -83,11 +91,15 @@ pub struct LimitedExec {
     runtime: OnceLock<Arc<RuntimeEnv>>,
     /// When the query must have finished, fixed when its first partition starts.
     deadline: OnceLock<tokio::time::Instant>,
+    /// The session's turns to run, and this query's turn while any of its partitions runs.
+    gate: Option<Arc<Semaphore>>,
+    turn: Arc<tokio::sync::Mutex<Weak<OwnedSemaphorePermit>>>,
 }
 
 impl LimitedExec {
-    fn new(input: Arc<dyn ExecutionPlan>, limits: Limits) -> Self {
-        Self { input, limits, runtime: OnceLock::new(), deadline: OnceLock::new() }
+    fn new(input: Arc<dyn ExecutionPlan>, limits: Limits, gate: Option<Arc<Semaphore>>) -> Self {
+        let (runtime, deadline) = (OnceLock::new(), OnceLock::new());
+        Self { input, limits, runtime, deadline, gate, turn: Default::default() }
     }
 
     /// The query's runtime: the session's, with a pool of `limit` bytes of its own.
@@ -110,6 +122,9 @@ impl DisplayAs for LimitedExec {
         }
         if let Some(m) = self.limits.memory {
             write!(f, " memory={m}")?;
+        }
+        if let Some(n) = self.limits.running {
+            write!(f, " running={n}")?;
         }
         Ok(())
     }
@@ -140,7 +155,7 @@ impl ExecutionPlan for LimitedExec {
         mut children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         match (children.pop(), children.is_empty()) {
-            (Some(input), true) => Ok(Arc::new(LimitedExec::new(input, self.limits))),
+            (Some(input), true) => Ok(Arc::new(LimitedExec::new(input, self.limits, self.gate.clone()))),
             _ => Err(DataFusionError::Internal("LimitedExec has exactly one input".into())),
         }
     }
@@ -162,7 +177,25 @@ impl ExecutionPlan for LimitedExec {
             }
             None => context,
         };
-        let stream = self.input.execute(partition, context)?;
+        let stream = match &self.gate {
+            None => self.input.execute(partition, context)?,
+            Some(gate) => {
+                let (input, gate, turn) = (self.input.clone(), gate.clone(), self.turn.clone());
+                let schema = input.schema();
+                // The query's partitions start once it has its turn; the turn is given back when
+                // the last of them ends (or is dropped).
+                let started = futures::stream::once(async move {
+                    let turn = take_turn(&gate, &turn).await?;
+                    let inner = input.execute(partition, context)?;
+                    Ok::<_, DataFusionError>(inner.map(move |item| {
+                        let _held = &turn;
+                        item
+                    }))
+                })
+                .try_flatten();
+                Box::pin(RecordBatchStreamAdapter::new(schema, started))
+            }
+        };
         let Some(timeout) = self.limits.timeout else {
             return Ok(stream);
         };
@@ -180,6 +213,22 @@ impl ExecutionPlan for LimitedExec {
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, limited)))
     }
+}
+
+/// This query's turn to run: the one its other partitions hold, or a new one when it is free.
+async fn take_turn(
+    gate: &Arc<Semaphore>,
+    turn: &tokio::sync::Mutex<Weak<OwnedSemaphorePermit>>,
+) -> Result<Arc<OwnedSemaphorePermit>> {
+    let mut held = turn.lock().await;
+    if let Some(permit) = held.upgrade() {
+        return Ok(permit);
+    }
+    let permit =
+        gate.clone().acquire_owned().await.map_err(|_| DataFusionError::Internal("no turns".into()))?;
+    let permit = Arc::new(permit);
+    *held = Arc::downgrade(&permit);
+    Ok(permit)
 }
 
 /// The error of a query stopped at its deadline.
@@ -203,7 +252,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_query_past_its_deadline_is_stopped_and_the_next_one_runs() {
-        let limits = Limits { timeout: Some(Duration::from_millis(300)), memory: None };
+        let limits = Limits { timeout: Some(Duration::from_millis(300)), memory: None, running: Some(1) };
         let ctx = limited(SessionContext::new(), limits);
         let slow = text(&ctx, "select count(*) from generate_series(1, 100000000000)").await;
         let why = slow.expect_err("stopped").to_string();
@@ -220,7 +269,7 @@ mod tests {
         let mut config = SessionConfig::new();
         crate::engine::config::fit_to_memory(&mut config, 4 << 20);
         let ctx = SessionContext::new_with_config(config);
-        let limited_ctx = limited(ctx, Limits { timeout: None, memory: Some(4 << 20) });
+        let limited_ctx = limited(ctx, Limits { timeout: None, memory: Some(4 << 20), running: None });
         let plan = text(&limited_ctx, sql).await.unwrap();
         assert!(spills(&plan), "{plan}");
         // The session's own pool is unlimited: the same sort does not spill there, so the pool
