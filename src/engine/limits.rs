@@ -82,6 +82,10 @@ impl QueryPlanner for LimitedPlanner {
     }
 }
 
+/// Marks a task context as inside a limited query.
+#[derive(Debug)]
+struct Within;
+
 /// The root of a query kept to its [`Limits`].
 #[derive(Debug)]
 pub struct LimitedExec {
@@ -161,22 +165,26 @@ impl ExecutionPlan for LimitedExec {
     }
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
-        let context = match self.limits.memory {
-            Some(limit) => {
-                let runtime = self.runtime(&context.runtime_env(), limit)?;
-                Arc::new(TaskContext::new(
-                    context.task_id(),
-                    context.session_id(),
-                    context.session_config().clone(),
-                    context.scalar_functions().clone(),
-                    context.higher_order_functions().clone(),
-                    context.aggregate_functions().clone(),
-                    context.window_functions().clone(),
-                    runtime,
-                ))
-            }
-            None => context,
+        // A plan planned inside another (the table `figures` plans its SQL while the query is
+        // planned) runs within the outer query's limits: its own turn would wait for the outer
+        // one, which waits for it.
+        if context.session_config().get_extension::<Within>().is_some() {
+            return self.input.execute(partition, context);
+        }
+        let runtime = match self.limits.memory {
+            Some(limit) => self.runtime(&context.runtime_env(), limit)?,
+            None => context.runtime_env(),
         };
+        let context = Arc::new(TaskContext::new(
+            context.task_id(),
+            context.session_id(),
+            context.session_config().clone().with_extension(Arc::new(Within)),
+            context.scalar_functions().clone(),
+            context.higher_order_functions().clone(),
+            context.aggregate_functions().clone(),
+            context.window_functions().clone(),
+            runtime,
+        ));
         let stream = match &self.gate {
             None => self.input.execute(partition, context)?,
             Some(gate) => {
