@@ -74,8 +74,10 @@ pub async fn run(ctx: Arc<SessionContext>, listener: TcpListener, password: Opti
 /// The first query hook: refuses what a read-only server must not run.
 struct ReadOnly;
 
-fn read_only_error(why: String) -> PgWireError {
-    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), READ_ONLY_STATE.into(), why)))
+/// The refusal of `statement` as the error every protocol step answers with, if it is refused.
+fn refuse<T>(statement: &Statement) -> Option<PgWireResult<T>> {
+    let why = refusal(statement)?;
+    Some(Err(PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), READ_ONLY_STATE.into(), why)))))
 }
 
 #[async_trait]
@@ -86,7 +88,7 @@ impl QueryHook for ReadOnly {
         _ctx: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        refusal(statement).map(|why| Err(read_only_error(why)))
+        refuse(statement)
     }
 
     async fn handle_extended_parse_query(
@@ -95,7 +97,7 @@ impl QueryHook for ReadOnly {
         _ctx: &SessionContext,
         _client: &(dyn ClientInfo + Send + Sync),
     ) -> Option<PgWireResult<LogicalPlan>> {
-        refusal(statement).map(|why| Err(read_only_error(why)))
+        refuse(statement)
     }
 
     async fn handle_extended_query(
@@ -106,7 +108,7 @@ impl QueryHook for ReadOnly {
         _ctx: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        refusal(statement).map(|why| Err(read_only_error(why)))
+        refuse(statement)
     }
 }
 
