@@ -16,7 +16,6 @@ use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::context::QueryPlanner;
-use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -112,7 +111,7 @@ impl LimitedExec {
             return Ok(runtime.clone());
         }
         let runtime = RuntimeEnvBuilder::from_runtime_env(session)
-            .with_memory_pool(Arc::new(FairSpillPool::new(limit)))
+            .with_memory_pool(super::memory::memory_pool(limit))
             .build_arc()?;
         Ok(self.runtime.get_or_init(|| runtime).clone())
     }

@@ -2,7 +2,7 @@
 //! chooses ([`config`] gives the settings and the local context), with the warehouse's tables
 //! ([`catalog`], pruned by manifests in [`manifest_table`]), every figure at every level and grain
 //! (the table [`figures`], by the rules of [`levels`]), chiso's SQL functions ([`functions`], with
-//! the day arithmetic of [`date_trunc`]), per-query [`limits`] for shared sessions and the saved queries ([`saved`], callable as table functions: [`saved_tables`]); a statement's
+//! the day arithmetic of [`date_trunc`]), the pool behind every memory limit ([`memory`]), per-query [`limits`] for shared sessions and the saved queries ([`saved`], callable as table functions: [`saved_tables`]); a statement's
 //! collected rows are a [`QueryResult`] ([`result`]).
 pub mod catalog;
 pub mod config;
@@ -12,6 +12,7 @@ pub mod functions;
 pub mod levels;
 pub mod limits;
 pub mod manifest_table;
+pub mod memory;
 pub mod ranges;
 pub mod result;
 pub mod saved;
