@@ -11,6 +11,10 @@
 #                                      # checks the runner and the answers (CI); commune rows, so
 #                                      # the saved queries derive province figures as at full scale
 #   RUNS=7 WH=bench-data/wh benches/compare.sh
+#   MEMORY_LIMIT=2G WH=bench-data/wh300 GEN_ARGS="--years 10" benches/compare.sh
+#                                      # 291.8 M rows, both engines held to 2 GB: chiso's
+#                                      # --memory-limit, DuckDB's memory_limit (spilling to a
+#                                      # temporary folder); a run that fails is shown as failed
 #
 # It installs DuckDB's CLI (PyPI package duckdb-cli) into bench-data/venv and times its native
 # binary (duckdb_cli/duckdb), not the Python wrapper on PATH. It builds chiso in release (or uses
@@ -60,15 +64,29 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# run ENGINE QUERYFILE OUT -> prints "seconds peak_kb"
+# The same memory limit for both engines: "512M" / "8G" is chiso's spelling, "512MB" / "8GB" DuckDB's.
+CHISO_LIMIT=()
+if [ -n "${MEMORY_LIMIT:-}" ]; then
+  CHISO_LIMIT=(--memory-limit "$MEMORY_LIMIT")
+  mkdir -p "$tmp/duckdb-spill"
+  PRELUDE="SET memory_limit='${MEMORY_LIMIT}B';SET temp_directory='$tmp/duckdb-spill';$PRELUDE"
+fi
+
+# run ENGINE QUERYFILE OUT -> prints "seconds peak_kb", or "failed peak_kb" (its error on stderr)
 run() {
-  local engine=$1 q=$2 out=$3
+  local engine=$1 q=$2 out=$3 rc=0
   if [ "$engine" = chiso ]; then
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$CHISO_BIN" --warehouse "$WH" query -f "$q" --format csv >"$out"
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$CHISO_BIN" "${CHISO_LIMIT[@]}" --warehouse "$WH" \
+      query -f "$q" --format csv >"$out" 2>"$tmp/err" || rc=$?
   else
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$DUCKDB" -csv -c "$PRELUDE$(cat "$q")" >"$out"
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$DUCKDB" -csv -c "$PRELUDE$(cat "$q")" >"$out" 2>"$tmp/err" || rc=$?
   fi
-  cat "$tmp/time"
+  if [ "$rc" != 0 ]; then
+    echo "$engine failed on $q: $(head -c 300 "$tmp/err")" >&2
+    tail -n 1 "$tmp/time" | awk '{print "failed", $2}'
+  else
+    tail -n 1 "$tmp/time"
+  fi
 }
 
 # Numbers to 4 decimals, header dropped, rows sorted: what both engines must agree on.
@@ -89,7 +107,9 @@ for r in rows:
     out.writerow([r[i] for i in at])' "$1" "$2"
 }
 
-median() { sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+# The median of the numbers read, or "failed" when a run failed.
+median() { sort -g | awk '$1=="failed"{f=1; next} {a[++n]=$1} END{ if (f) print "failed"; else if (n%2) print a[(n+1)/2]; else print (a[n/2]+a[n/2+1])/2 }'; }
+ratio() { awk -v c="$1" -v d="$2" 'BEGIN{ if (c != "failed" && d != "failed" && d > 0) printf "%.2f", c/d; else print "n/a" }'; }
 
 printf '%-30s %10s %10s %7s %10s %10s %s\n' query chiso_s duckdb_s ratio chiso_MB duckdb_MB same_rows
 ratios=()
@@ -103,13 +123,14 @@ for q in benches/queries/*.sql; do
   done
   c=$(median <"$tmp/c"); d=$(median <"$tmp/d")
   cm=$(sort -g "$tmp/cm" | tail -n 1); dm=$(sort -g "$tmp/dm" | tail -n 1)
-  ratio=$(awk -v c="$c" -v d="$d" 'BEGIN{ if (d > 0) printf "%.2f", c/d; else print "n/a" }')
-  if diff -q <(normalise "$tmp/out_c") <(normalise "$tmp/out_d") >/dev/null; then same=yes; else same=NO; fail=1; fi
+  ratio=$(ratio "$c" "$d")
+  if [ "$c" = failed ] || [ "$d" = failed ]; then same=-; [ "$c" = failed ] && fail=1
+  elif diff -q <(normalise "$tmp/out_c") <(normalise "$tmp/out_d") >/dev/null; then same=yes; else same=NO; fail=1; fi
   rows=$(($(wc -l <"$tmp/out_c") - 1))
   printf '%-30s %10s %10s %7s %10d %10d %s (%d rows)\n' "$name" "$c" "$d" "$ratio" $((cm / 1024)) $((dm / 1024)) "$same" "$rows"
   [ "$ratio" != n/a ] && ratios+=("$ratio")
 done
-echo "median ratio chiso/duckdb: $(printf '%s\n' "${ratios[@]}" | median)"
+echo "median ratio chiso/duckdb: $(printf '%s\n' "${ratios[@]}" | median); worst: $(printf '%s\n' "${ratios[@]}" | sort -g | tail -n 1)"
 
 # Saved queries against hand-written DuckDB SQL.
 for q in benches/saved/*.sql; do
@@ -118,15 +139,16 @@ for q in benches/saved/*.sql; do
   cols=$(sed -n 's/^-- compare: //p' "$q")
   : >"$tmp/c"; : >"$tmp/d"; : >"$tmp/cm"; : >"$tmp/dm"
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$CHISO_BIN" --warehouse "$WH" "${command[@]}" --format csv >"$tmp/out_c"
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$CHISO_BIN" "${CHISO_LIMIT[@]}" --warehouse "$WH" "${command[@]}" --format csv >"$tmp/out_c"
     read -r s m <"$tmp/time"; echo "$s" >>"$tmp/c"; echo "$m" >>"$tmp/cm"
     read -r s m < <(run duckdb "$q" "$tmp/out_d"); echo "$s" >>"$tmp/d"; echo "$m" >>"$tmp/dm"
   done
   c=$(median <"$tmp/c"); d=$(median <"$tmp/d")
   cm=$(sort -g "$tmp/cm" | tail -n 1); dm=$(sort -g "$tmp/dm" | tail -n 1)
-  ratio=$(awk -v c="$c" -v d="$d" 'BEGIN{ if (d > 0) printf "%.2f", c/d; else print "n/a" }')
+  ratio=$(ratio "$c" "$d")
   pick "$cols" "$tmp/out_c" >"$tmp/pick_c"
-  if diff -q <(normalise "$tmp/pick_c") <(normalise "$tmp/out_d") >/dev/null; then same=yes; else same=NO; fail=1; fi
+  if [ "$d" = failed ]; then same=-
+  elif diff -q <(normalise "$tmp/pick_c") <(normalise "$tmp/out_d") >/dev/null; then same=yes; else same=NO; fail=1; fi
   rows=$(($(wc -l <"$tmp/out_c") - 1))
   printf '%-30s %10s %10s %7s %10d %10d %s (%d rows)\n' "run $name" "$c" "$d" "$ratio" $((cm / 1024)) $((dm / 1024)) "$same" "$rows"
 done
