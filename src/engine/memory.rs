@@ -5,7 +5,7 @@
 //! - `FairSpillPool` caps every operator that can spill at the limit divided by the number of
 //!   such operators *registered*. A plan registers all of them before any row flows, and most sit
 //!   idle while one works: under `--memory-limit 8G` the suite's distinct count (`08`, 291.8 M
-//!   rows) needed 2.4 GB in all, but its working aggregate was allowed a twelfth of the limit; it
+//!   rows) needed 2.4 GB in all, but its working aggregate was allowed a small part of it; it
 //!   spilled 5.4 GB in 28 spills and ran 5x as long as without a limit (apache/datafusion#22036).
 //! - `GreedyMemoryPool` lets the working operator take the whole limit, and then memory that
 //!   cannot spill finds nothing left: under `--memory-limit 2G` the suite's latest value per
