@@ -18,9 +18,9 @@ pub fn session_config() -> Result<SessionConfig> {
     // piece early takes the next one. At 291.8 M rows on 2 cores the suite's window sort (`02`)
     // went from 7.98 to 7.23 s and the distinct count (`08`) from 14.47 to 13.24 s; the other
     // queries did not change beyond noise (benches/README.md).
-    if unset("DATAFUSION_EXECUTION_TARGET_PARTITIONS") {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        config = config.with_target_partitions(2 * cores);
+    // Under a memory limit, one per core again ([`fit_to_memory`]).
+    if unset(PARTITIONS_VARIABLE) {
+        config = config.with_target_partitions(2 * cores());
     }
     let parquet = &mut config.options_mut().execution.parquet;
     // Text is inferred as the files store it (`Utf8`); the catalog then reads code columns as
@@ -56,6 +56,20 @@ pub fn fit_to_memory(config: &mut SessionConfig, limit: usize) {
     // partition) alone would exhaust a small limit, so scale it to the limit.
     let reserve = &mut config.options_mut().execution.sort_spill_reservation_bytes;
     *reserve = (*reserve).min(limit / 16);
+    // One partition per core, as DataFusion's default: each partition's sort merges its spilled
+    // runs in memory that cannot spill, and the pool (`memory`) keeps room for one other
+    // partition's merge, not for three (the limits in benches/README.md were measured so).
+    if std::env::var_os(PARTITIONS_VARIABLE).is_none() {
+        config.options_mut().execution.target_partitions = cores();
+    }
+}
+
+/// The variable that sets DataFusion's `target_partitions`; chiso's defaults give way to it.
+const PARTITIONS_VARIABLE: &str = "DATAFUSION_EXECUTION_TARGET_PARTITIONS";
+
+/// The cores this process may use.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 #[cfg(test)]
