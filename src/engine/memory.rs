@@ -18,12 +18,13 @@
 //!   sixteenth of the limit (the headroom) to memory that cannot spill, and none holds more than
 //!   half of the rest: a sort merging its spilled runs takes memory that cannot spill, and
 //!   without the half an export sorting 2.2 M rows under 128 MB failed in 2–3 runs of 12 (the
-//!   other partition's sort held everything), with it in none of 30;
+//!   other partition's sort held everything), with it in none of 30. The price: an operator
+//!   working alone (one partition) spills past half of the limit, where it need not;
 //! - memory that cannot spill is first come, first served, within the limit.
 //!
 //! An operator refused more spills, as DataFusion's operators do under any pool. The sixteenth was
-//! measured: an eighth made `08` under 2 GB spill more (107 s against 45–64 s), a thirty-second or
-//! less did not help `02` (benches/README.md). The pool is wrapped in DataFusion's
+//! measured, before the half was added: an eighth made `08` under 2 GB spill more (107 s against
+//! 45–64 s), a thirty-second or less did not help `02` (benches/README.md). The pool is wrapped in DataFusion's
 //! `TrackConsumersPool`, so a refused reservation names the largest holders.
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
