@@ -33,7 +33,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::engine::config::{local_context, session_config};
+use crate::engine::config::{local_context, one_partition_per_core, session_config};
 use crate::engine::{Backend, Engine, Local, Tables};
 use crate::error::{Error, Result};
 use crate::ops::output::Format;
@@ -138,9 +138,12 @@ impl Cli {
     /// The session over `warehouse` (the built-in data when `None`) and the `--table`s. Its
     /// context is made here, at the edge: in this process, or on the cluster `--cluster` names.
     async fn engine_over(&self, warehouse: Option<PathBuf>) -> Result<Engine> {
-        let config = session_config()?;
+        let mut config = session_config()?;
         let (ctx, backend): (SessionContext, Arc<dyn Backend>) = match &self.cluster {
-            Some(url) => cluster_context(url, config).await?,
+            Some(url) => {
+                one_partition_per_core(&mut config);
+                cluster_context(url, config).await?
+            }
             None => (local_context(config, self.memory_limit)?, Arc::new(Local)),
         };
         Engine::new(ctx, backend, &Tables { warehouse, extra: self.tables.clone() }).await

@@ -56,9 +56,16 @@ pub fn fit_to_memory(config: &mut SessionConfig, limit: usize) {
     // partition) alone would exhaust a small limit, so scale it to the limit.
     let reserve = &mut config.options_mut().execution.sort_spill_reservation_bytes;
     *reserve = (*reserve).min(limit / 16);
-    // One partition per core, as DataFusion's default: each partition's sort merges its spilled
-    // runs in memory that cannot spill, and the pool (`memory`) keeps room for one other
-    // partition's merge, not for three (the limits in benches/README.md were measured so).
+    // One partition per core: each partition's sort merges its spilled runs in memory that
+    // cannot spill, and the pool (`memory`) keeps room for one other partition's merge, not for
+    // three (the limits in benches/README.md were measured so).
+    one_partition_per_core(config);
+}
+
+/// DataFusion's own default, one partition per core, unless its variable says otherwise: for
+/// runs under a memory limit, and for a cluster (Ballista 55 planned a sort-merge join of the
+/// saved query `rollup_2025` with inputs of 2 and 4 partitions, and failed, with two per core).
+pub fn one_partition_per_core(config: &mut SessionConfig) {
     if std::env::var_os(PARTITIONS_VARIABLE).is_none() {
         config.options_mut().execution.target_partitions = cores();
     }
