@@ -24,8 +24,8 @@
 //!
 //! An operator refused more spills, as DataFusion's operators do under any pool. The sixteenth was
 //! measured, before the half was added: an eighth made `08` under 2 GB spill more (107 s against
-//! 45–64 s), a thirty-second or less did not help `02` (benches/README.md). The pool is wrapped in DataFusion's
-//! `TrackConsumersPool`, so a refused reservation names the largest holders.
+//! 45–64 s), a thirty-second or less did not help `02` (benches/README.md). The pool is wrapped in
+//! DataFusion's `TrackConsumersPool`, so a refused reservation names the largest holders.
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -170,6 +170,12 @@ impl std::fmt::Display for HeadroomPool {
             human_readable_size(self.headroom)
         )
     }
+}
+
+/// Whether an `EXPLAIN ANALYZE` text shows an operator that spilled (tests of the pools).
+#[cfg(test)]
+pub(crate) fn spilled(plan: &str) -> bool {
+    plan.split("spill_count=").skip(1).any(|rest| !rest.starts_with('0'))
 }
 
 #[cfg(test)]
