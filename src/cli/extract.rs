@@ -1,7 +1,6 @@
 //! `chiso extract`: candidate observations from report texts, and `--eval` on the seed reports.
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
 use clap::Args;
 
 use super::print::print_results;
@@ -9,7 +8,7 @@ use super::{usage, OutputArgs};
 use crate::error::Result;
 use crate::ops::extract::eval::{builtin_sources, evaluate, targets_for, BuiltinSource, DEV_GOALS};
 use crate::ops::extract::read::read_report;
-use crate::ops::extract::{extract, to_result, ReportHints};
+use crate::ops::extract::{extract, to_result, ReportDate, ReportHints};
 use crate::ops::reports::{ReportDirs, DEFAULT_DIRS};
 use crate::storage::reference::reference;
 
@@ -33,9 +32,11 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "PROVINCE")]
     province: Option<String>,
     /// The report's date, which gives a date written without a year its year and `đến nay` its
-    /// day [default: the built-in source's publication date, else the dates the text names].
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    date: Option<NaiveDate>,
+    /// day; YYYY-MM when only the month is known (`đến nay` then takes the month's last day and
+    /// the rows say `inferred`) [default: the built-in source's publication date, else the dates
+    /// the text names].
+    #[arg(long, value_name = "YYYY-MM[-DD]", value_parser = parse_date)]
+    date: Option<ReportDate>,
     /// Compare extraction on the reports of the built-in sources with their curated observations;
     /// fail below the targets.
     #[arg(long, conflicts_with = "reports")]
@@ -49,9 +50,9 @@ pub struct ExtractArgs {
 }
 
 /// A `--date` value.
-fn parse_date(text: &str) -> std::result::Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("{text:?} is not a date; write it YYYY-MM-DD"))
+fn parse_date(text: &str) -> std::result::Result<ReportDate, String> {
+    ReportDate::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a date; write it YYYY-MM-DD, or YYYY-MM for a month"))
 }
 
 /// The built-in source whose seed file has this name.

@@ -123,6 +123,7 @@ pub fn schema(name: &str) -> SchemaRef {
             text("aggregation", false),
             text("sum_of", true),
             text("keywords", true),
+            text("rate_of", true),
         ],
         "sources" => vec![
             text("source_id", false),
@@ -133,6 +134,7 @@ pub fn schema(name: &str) -> SchemaRef {
             text("seed_file", true),
             text("url", true),
             Field::new("restated", DataType::Boolean, true),
+            text("published_month", true),
         ],
         "provinces" => vec![
             text("code", false),

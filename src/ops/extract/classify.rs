@@ -4,6 +4,8 @@
 //! between indicators of different units.
 use std::sync::OnceLock;
 
+use datafusion::arrow::array::Array;
+
 use super::figures::Figure;
 use super::text::{phrase_at, words, Word};
 use crate::storage::build::read_table;
@@ -20,6 +22,8 @@ pub struct Indicator {
     pub unit: String,
     /// Kind (`stock`, `flow`, `ratio`, `attainment`, `change`, `rank`).
     pub kind: String,
+    /// For a share: the count it is a share of (`cccd_issued_rate` of `cccd_cards_issued`).
+    pub rate_of: Option<String>,
     /// Folded word sequences that name it.
     phrases: Vec<Vec<String>>,
 }
@@ -38,6 +42,7 @@ pub fn catalog() -> &'static [Indicator] {
             else {
                 continue;
             };
+            let rate_of = col("rate_of");
             for i in 0..b.num_rows() {
                 let mut phrases: Vec<Vec<String>> = keywords
                     .value(i)
@@ -52,6 +57,10 @@ pub fn catalog() -> &'static [Indicator] {
                     code: code.value(i).to_string(),
                     unit: unit.value(i).to_string(),
                     kind: kind.value(i).to_string(),
+                    rate_of: rate_of
+                        .as_ref()
+                        .filter(|r| r.is_valid(i) && !r.value(i).is_empty())
+                        .map(|r| r.value(i).to_string()),
                     phrases,
                 });
             }
@@ -65,10 +74,12 @@ pub fn indicator(code: &str) -> Option<&'static Indicator> {
     catalog().iter().find(|i| i.code == code)
 }
 
-/// Words that end a figure's context (the next clause speaks of something else).
-fn stops_after(text: &str, a: &Word, b: &Word) -> bool {
+/// Words that end a figure's context (the next clause speaks of something else). A percentage
+/// ends its clause at a comma too (`hồ sơ nhận trực tuyến tăng 21%, hồ sơ được số hóa tăng
+/// 23,3%`); a count may not (`52 tin, bài`).
+fn stops_after(text: &str, a: &Word, b: &Word, percent: bool) -> bool {
     let gap = &text[a.end..b.start];
-    gap.contains([';', ')', ':'])
+    gap.contains([';', ')', ':']) || (percent && gap.contains(','))
 }
 
 /// How strongly the words around figure `f` speak of `ind`.
@@ -78,10 +89,17 @@ fn score(text: &str, words: &[Word], figures: &[Figure], f: &Figure, ind: &Indic
     // For each phrase, its best match: (weight, first word, one past the last word).
     let mut found: Vec<(f64, usize, usize)> = Vec::new();
     let mut head = false;
-    for phrase in &ind.phrases {
+    // A percentage is also named by the words of the count it is a share of (`974.000 căn cước
+    // công dân đã được cấp, đạt 93,72%`), a little below the share's own words.
+    // A running total (`cccd_applications_total`) lends the words of what it totals too.
+    let of = ind.rate_of.as_deref().filter(|_| f.percent);
+    let borrowed = of.into_iter().chain(of.and_then(|c| c.strip_suffix("_total"))).filter_map(indicator);
+    let phrases =
+        ind.phrases.iter().map(|p| (p, 1.0)).chain(borrowed.flat_map(|c| c.phrases.iter().map(|p| (p, 0.8))));
+    for (phrase, weight) in phrases {
         let phrase: Vec<&str> = phrase.iter().map(String::as_str).collect();
         let len = phrase.len();
-        let size = (len as f64).powf(1.5);
+        let size = (len as f64).powf(1.5) * weight;
         let mut best: Option<(f64, usize, usize)> = None;
         let mut keep = |w: f64, at: usize| {
             if best.is_none_or(|b| w * size > b.0) {
@@ -91,7 +109,7 @@ fn score(text: &str, words: &[Word], figures: &[Figure], f: &Figure, ind: &Indic
         // After the number: what it counts (`52 tin`, `23/25 dịch vụ công thiết yếu`).
         let mut k = i + 1;
         while k < words.len() && k <= i + 14 {
-            if other_figure(k) || stops_after(text, &words[k - 1], &words[k]) {
+            if other_figure(k) || stops_after(text, &words[k - 1], &words[k], f.percent) {
                 break;
             }
             if phrase_at(words, k, &phrase) {

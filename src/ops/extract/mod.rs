@@ -45,8 +45,9 @@ pub struct Candidate {
     pub period_start: Option<NaiveDate>,
     /// As-of date.
     pub period_end: Option<NaiveDate>,
-    /// Where the period comes from: `stated` beside the figure, or `report_date` (the report's
-    /// own date or period); `None` when there is no period.
+    /// Where the period comes from: `stated` beside the figure, `report_date` (the report's own
+    /// date or period) or `inferred` (the last day of the month the report is dated by); `None`
+    /// when there is no period.
     pub period_basis: Option<&'static str>,
     /// The figure.
     pub value: f64,
@@ -81,7 +82,41 @@ pub struct ReportHints {
     pub province: Option<String>,
     /// The report's date, when known outside the text (`--date`, the `sources` row): it gives a
     /// date without a year its year, and `đến nay` its day.
-    pub date: Option<NaiveDate>,
+    pub date: Option<ReportDate>,
+}
+
+/// When a report was written, as far as anyone knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportDate {
+    /// The day is known (`2023-05-14`).
+    Day(NaiveDate),
+    /// Only the month is known (`2023-06`, an article dated by its address or a page field): the
+    /// month's last day stands for it, and rows dated by it say `inferred`.
+    Month(NaiveDate),
+}
+
+impl ReportDate {
+    /// `YYYY-MM-DD`, or `YYYY-MM` for a month.
+    pub fn parse(text: &str) -> Option<ReportDate> {
+        if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            return Some(ReportDate::Day(day));
+        }
+        let (y, m) = text.split_once('-')?;
+        let (y, m) = (y.parse::<i32>().ok()?, m.parse::<u32>().ok()?);
+        if y.to_string().len() != 4 || !(1..=12).contains(&m) {
+            return None;
+        }
+        let next =
+            if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
+        next.and_then(|d| d.pred_opt()).map(ReportDate::Month)
+    }
+
+    /// The day that stands for it.
+    pub fn day(self) -> NaiveDate {
+        match self {
+            ReportDate::Day(d) | ReportDate::Month(d) => d,
+        }
+    }
 }
 
 /// What a reviewer is told of a row whose period cannot be known.
@@ -90,6 +125,10 @@ pub const NO_YEAR: &str = "no date: the text names no year; give the report's da
 /// What a reviewer is told of a row dated by the report's period because its sentence names no
 /// date and the report's own day is not known.
 pub const REPORT_PERIOD: &str = "date not stated: the report's period; check it, or give --date";
+
+/// What a reviewer is told of a row dated by the last day of the month the report is known by.
+pub const REPORT_MONTH: &str =
+    "date not stated: the last day of the report's month; check it, or give --date";
 
 /// The clause around a figure, at most `max` bytes, cut at word boundaries: verbatim report text.
 fn quote_around(sentence: &str, start: usize, end: usize, max: usize) -> &str {
@@ -111,7 +150,24 @@ fn quote_around(sentence: &str, start: usize, end: usize, max: usize) -> &str {
 pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
     let province = hints.province.clone().or_else(|| report_province(text));
     // No year known: phrases that need one give no period, and such rows say so; no date is made up.
-    let report = report_period(text, hints.date);
+    let report = match hints.date {
+        Some(ReportDate::Day(day)) => report_period(text, Some(day)),
+        // A month is weaker than the text: it dates the report only where the text's own dates
+        // give it no day, in the same year (a review of 2024 published in March 2025 keeps 2024).
+        Some(ReportDate::Month(last)) => match report_period(text, None) {
+            Some((p, None)) if chrono::Datelike::year(&p.end) == chrono::Datelike::year(&last) => {
+                report_period(text, Some(last))
+            }
+            None => report_period(text, Some(last)),
+            dated => dated,
+        },
+        None => report_period(text, None),
+    };
+    // Where the month's last day stands in for the report's day, rows dated by it are inferred.
+    let by_month = |end: NaiveDate| {
+        matches!(hints.date, Some(ReportDate::Month(d)) if d == end)
+            && report.is_some_and(|(_, today)| today == Some(end))
+    };
     let year = report.map(|(p, _)| chrono::Datelike::year(&p.end));
     let today = report.and_then(|(_, t)| t);
     let after_merger =
@@ -163,7 +219,8 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             let (mut code, confidence) = classify(sentence.text, &ws, &found, f);
             // A change takes the indicator of the level it changes, where the catalog has one.
             // When the catalog has no change indicator for that level, the reviewer decides.
-            if let (true, Some(level)) = (f.change, previous.as_ref()) {
+            let named_change = code.and_then(indicator).is_some_and(|i| i.kind == "change");
+            if let (true, false, Some(level)) = (f.change, named_change, previous.as_ref()) {
                 code = indicator(&format!("{level}_change")).map(|i| i.code.as_str());
             }
             previous = code.map(str::to_string).filter(|_| !f.change);
@@ -193,15 +250,20 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             // Running totals and period totals are told apart by the period the sentence states:
             // a count of a flow as of a day is its running total, a stock's count over a period is
             // what was added in it, where the catalog has those siblings.
-            if let (Some(c), Some(p)) = (code, stated) {
-                let sibling = match (indicator(c).map(|i| i.kind.as_str()), p.start) {
-                    (Some("flow"), None) => indicator(&format!("{c}_total")),
-                    (Some("stock"), Some(_)) => indicator(&format!("{c}_in_period")),
+            // A flow dated by the report's day alone (`hiện đã nhận được`) is a running total too.
+            if let (Some(c), Some(p)) = (code, period) {
+                let sibling = match (indicator(c).map(|i| i.kind.as_str()), p.start, stated.is_some()) {
+                    (Some("flow"), None, _) => indicator(&format!("{c}_total")),
+                    (Some("stock"), Some(_), true) => indicator(&format!("{c}_in_period")),
                     _ => None,
                 };
                 code = sibling.map(|i| i.code.as_str()).or(code);
             }
-            let stock = code.and_then(indicator).is_some_and(|i| i.kind == "stock");
+            // A stock, or a share of one (`tỷ lệ kích hoạt` of accounts held), is as of a day.
+            let stock = code.and_then(indicator).is_some_and(|i| {
+                i.kind == "stock"
+                    || i.rate_of.as_deref().and_then(indicator).is_some_and(|c| c.kind == "stock")
+            });
             let start = sentence.start;
             out.push(Candidate {
                 obs_id: String::new(),
@@ -217,6 +279,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 period_end: period.map(|p| p.end),
                 period_basis: match (stated, period) {
                     (Some(_), _) => Some("stated"),
+                    (None, Some(p)) if by_month(p.end) => Some("inferred"),
                     (None, Some(_)) => Some("report_date"),
                     (None, None) => None,
                 },
@@ -233,6 +296,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 review: match (period, stated, today) {
                     (None, _, _) => Some(NO_YEAR),
                     (Some(_), None, None) => Some(REPORT_PERIOD),
+                    (Some(p), None, Some(_)) if by_month(p.end) => Some(REPORT_MONTH),
                     _ => None,
                 },
             });

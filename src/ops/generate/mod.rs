@@ -266,6 +266,7 @@ fn sources_batches(source: &str, opts: &GenerateOptions) -> Result<Vec<RecordBat
             text(None),
             text(None),
             Arc::new(datafusion::arrow::array::BooleanArray::from(vec![None::<bool>])),
+            text(None),
         ],
     )?;
     batches.push(row);
