@@ -295,10 +295,15 @@ fn validate_reports_exactly_the_known_disagreement() {
 
 /// A copy of the curated datasets with `edit` applied to one observations file.
 fn broken_datasets(edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    broken_file("observations/tb-2023h1.csv", edit)
+}
+
+/// A copy of the curated datasets with `edit` applied to `file` (relative to `datasets/`).
+fn broken_file(file: &str, edit: impl Fn(String) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets");
     copy_dir(&src, dir.path());
-    let file = dir.path().join("observations/tb-2023h1.csv");
+    let file = dir.path().join(file);
     let text = fs::read_to_string(&file).unwrap();
     fs::write(&file, edit(text)).unwrap();
     dir
@@ -320,8 +325,8 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 #[test]
 fn validate_finds_broken_data() {
     let (sources, dev) = (seeds(), dev_reports());
-    let check = |edit: &dyn Fn(String) -> String, expect: &str| {
-        let dir = broken_datasets(edit);
+    let check_in = |file: &str, edit: &dyn Fn(String) -> String, expect: &str| {
+        let dir = broken_file(file, edit);
         let run = chiso(&[
             "validate",
             "--datasets",
@@ -335,6 +340,25 @@ fn validate_finds_broken_data() {
         assert!(run.stdout.contains(expect), "expected {expect:?} in:\n{}", run.stdout);
         assert!(run.stderr.contains("validation failed"), "{}", run.stderr);
     };
+    let check =
+        |edit: &dyn Fn(String) -> String, expect: &str| check_in("observations/tb-2023h1.csv", edit, expect);
+    // A share of something that is not a count in the catalog; a month that is not one, or that
+    // disagrees with the day published.
+    check_in(
+        "indicators.csv",
+        &|t| t.replace(",cccd_cards_issued\n", ",cccd_issued_rate\n"),
+        "error [rate_of] cccd_issued_rate: indicator cccd_issued_rate is a share of cccd_issued_rate, which is not a stock or flow indicator",
+    );
+    check_in(
+        "sources.csv",
+        &|t| t.replace(",true,2023-06\n", ",true,2023-6\n"),
+        "error [published_month] ls-2023-06: published_month must be YYYY-MM and agree with published, not 2023-6",
+    );
+    check_in(
+        "sources.csv",
+        &|t| t.replace("16355335.htm,true,\n", "16355335.htm,true,2025-04\n"),
+        "error [published_month] na-2025-05: published_month must be YYYY-MM and agree with published, not 2025-04",
+    );
     check(
         &|t| t.replace("tb-2023h1-05,eid_accounts,", "tb-2023h1-05,eid_acounts,"),
         "error [indicator_key] tb-2023h1-05: unknown indicator eid_acounts",

@@ -128,6 +128,52 @@ fn dates_in_every_written_form_and_none_invented() {
     let run = chiso(&["extract", no_year.to_str().unwrap(), "--date", "15/3/2024"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("write it YYYY-MM-DD"), "{}", run.stderr);
+
+    // A report known only by its month: "Hiện nay" is the month's last day, marked inferred and
+    // for review; "đến ngày 15-9-2023 mỗi xã phải hoàn thành" is a deadline, never the report's day.
+    let month = dir.join("made_up_month.txt");
+    let (_, rows) = extract(&month, &[]);
+    assert!(rows.iter().all(|r| r[7] != "2023-09-15"), "{rows:#?}");
+    let (_, rows) = extract(&month, &["--date", "2023-07"]);
+    let r = row(&rows, "41250.0");
+    assert_eq!(
+        (r[1].as_str(), r[6].as_str(), r[7].as_str(), r[15].as_str()),
+        ("eid_activated", "", "2023-07-31", "inferred")
+    );
+    assert!(r[19].contains("month"), "{r:?}");
+    // The text's own days win over a month given: "đến nay" stays the latest as-of day, 30-6-2023.
+    let (_, rows) = extract(&dir.join("made_up_dates.txt"), &["--date", "2023-08"]);
+    assert_eq!(when_in(&rows, "210000.0"), day("2023-06-30"));
+    let run = chiso(&["extract", month.to_str().unwrap(), "--date", "2023-13"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+/// (period_start, period_end, review) of the row with `value`.
+fn when_in(rows: &[Vec<String>], value: &str) -> (String, String, String) {
+    let r = row(rows, value);
+    (r[6].clone(), r[7].clone(), r[19].clone())
+}
+
+#[test]
+fn shares_are_read_by_their_count_and_changes_by_their_own_words() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reports");
+    let (_, rows) = extract(&dir.join("made_up_shares.txt"), &[]);
+    // "trên 512.300 căn cước công dân gắn chip đã được cấp ..., đạt 96,4%": the share of cards
+    // issued (the catalog's rate_of cccd_cards_issued), as of the stated day like the stock.
+    let r = row(&rows, "96.4");
+    assert_eq!((r[1].as_str(), r[6].as_str(), r[7].as_str()), ("cccd_issued_rate", "", "2024-10-31"));
+    // "Hiện toàn tỉnh đã nhận được gần 305.400 hồ sơ đề nghị cấp tài khoản": applications counted
+    // to the report's day (31/10/2024), so the running total, not a count over a period.
+    let r = row(&rows, "305400.0");
+    assert_eq!(
+        (r[1].as_str(), r[6].as_str(), r[7].as_str(), r[12].as_str()),
+        ("eid_applications_total", "", "2024-10-31", "approx")
+    );
+    // "So với cùng kỳ năm trước, hồ sơ nhận trực tuyến tăng 14,2%, hồ sơ được số hóa tăng 9,8% và
+    // thanh toán trực tuyến tăng 25,6%": each change by the words before it, not the next item's.
+    assert_eq!(row(&rows, "14.2")[1], "online_dossiers_received_growth_pct");
+    assert_eq!(row(&rows, "9.8")[1], "dossiers_digitised_growth_pct");
+    assert_eq!(row(&rows, "25.6")[1], "online_payments_growth_pct");
 }
 
 #[test]

@@ -96,6 +96,11 @@ const SQL_CHECKS: &[(&str, Severity, &str)] = &[
         ELSE 'indicator ' || i.code || ' is a flow (counted over a period): period_start is required' END \
         FROM observations o JOIN indicators i ON o.indicator = i.code \
         WHERE (i.kind = 'stock' AND o.period_start IS NOT NULL) OR (i.kind = 'flow' AND o.period_start IS NULL)"),
+    // Catalog and sources: a share names a count; a month is a month, and the day's if both are given.
+    ("rate_of", Severity::Error, "SELECT i.code, 'indicator ' || i.code || ' is a share of ' || i.rate_of || ', which is not a stock or flow indicator' \
+        FROM indicators i LEFT JOIN indicators c ON i.rate_of = c.code AND c.kind IN ('stock', 'flow') WHERE i.rate_of IS NOT NULL AND c.code IS NULL"),
+    ("published_month", Severity::Error, "SELECT source_id, 'published_month must be YYYY-MM and agree with published, not ' || published_month FROM sources \
+        WHERE published_month IS NOT NULL AND (NOT regexp_like(published_month, '^[0-9]{4}-(0[1-9]|1[0-2])$') OR substr(CAST(published AS VARCHAR), 1, 7) <> published_month)"),
     ("numerator", Severity::Error, "SELECT obs_id, 'numerator ' || CAST(numerator AS VARCHAR) || ' exceeds denominator ' || CAST(denominator AS VARCHAR) FROM observations WHERE numerator > denominator"),
     ("range", Severity::Error, "SELECT o.obs_id, 'value ' || CAST(o.value AS VARCHAR) || ' is out of range for ' || i.kind || ' indicator ' || i.code || ' (' || i.unit || ')' FROM observations o JOIN indicators i ON o.indicator = i.code \
         WHERE (o.value < 0 AND i.kind <> 'change') OR (i.unit = 'percent' AND i.kind = 'ratio' AND o.value > 100)"),

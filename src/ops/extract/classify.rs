@@ -75,11 +75,11 @@ pub fn indicator(code: &str) -> Option<&'static Indicator> {
 }
 
 /// Words that end a figure's context (the next clause speaks of something else). A percentage
-/// ends its clause at a comma too (`hồ sơ nhận trực tuyến tăng 21%, hồ sơ được số hóa tăng
-/// 23,3%`); a count may not (`52 tin, bài`).
+/// ends its clause at a comma or `và` too (`hồ sơ nhận trực tuyến tăng 21%, hồ sơ được số hóa
+/// tăng 23,3% và thanh toán trực tuyến tăng 37,16%`); a count may not (`52 tin, bài`).
 fn stops_after(text: &str, a: &Word, b: &Word, percent: bool) -> bool {
     let gap = &text[a.end..b.start];
-    gap.contains([';', ')', ':']) || (percent && gap.contains(','))
+    gap.contains([';', ')', ':']) || (percent && (gap.contains(',') || b.folded == "va"))
 }
 
 /// How strongly the words around figure `f` speak of `ind`.

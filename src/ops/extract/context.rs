@@ -83,6 +83,19 @@ fn before(text: &str, at: usize) -> &str {
     &text[from..at]
 }
 
+/// Whether the clause after a date phrase says what must be done by it (`đến ngày 15-9-2023 mỗi
+/// xã phải hoàn thành`): a deadline, not when a figure was measured.
+fn obligation_after(text: &str, at: usize) -> bool {
+    let mut to = (at + 60).min(text.len());
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let after = fold(text.get(at..to).unwrap_or(""));
+    let clause =
+        after.split(|c: char| matches!(c, ',' | ';' | '.' | ':') || c.is_ascii_digit()).next().unwrap_or("");
+    clause.split_whitespace().take(6).any(|w| w == "phai")
+}
+
 /// Whether the words before a date phrase make it something other than when a figure was
 /// measured: a comparison base (`so với tháng 3/2023`), a deadline (`trước ngày 30/4/2023`), a
 /// horizon (`tầm nhìn đến năm 2030`), the date of a document cited (`Kế hoạch 407/KH-UBND ngày
@@ -119,7 +132,9 @@ pub fn periods(text: &str, year: Option<i32>, today: Option<NaiveDate>) -> Vec<P
         let overlaps = taken.iter().any(|(a, b)| range.0 < *b && *a < range.1);
         if !overlaps {
             taken.push(range);
-            if let (Some(p), false) = (period, not_a_measurement(&fold(before(text, range.0)))) {
+            let measured =
+                !not_a_measurement(&fold(before(text, range.0))) && !obligation_after(text, range.1);
+            if let (Some(p), true) = (period, measured) {
                 out.push(p);
             }
         }

@@ -24,10 +24,10 @@ pub const SEED_TARGETS: Targets =
     Targets { recall: 0.95, precision: 0.85, place: 0.92, period: 0.65, indicator: 0.80, qualifier: 0.95 };
 
 /// What the dev set (`../shared/reports`, texts the rules were not built on) must score: floors
-/// a little under today's scores (1.000, 0.860, 1.000, 0.986, 0.838, 0.986), so that a change
+/// a little under today's scores (1.000, 0.860, 1.000, 0.986, 0.851, 0.986), so that a change
 /// that makes extraction worse fails.
 pub const DEV_FLOORS: Targets =
-    Targets { recall: 0.95, precision: 0.83, place: 0.95, period: 0.95, indicator: 0.80, qualifier: 0.95 };
+    Targets { recall: 0.95, precision: 0.83, place: 0.95, period: 0.95, indicator: 0.82, qualifier: 0.95 };
 
 /// Where the dev set's scores should get to (issue #15), reported beside the floors.
 pub const DEV_GOALS: Targets =

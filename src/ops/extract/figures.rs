@@ -263,7 +263,9 @@ pub fn figures(text: &str, words: &[Word], line_words: usize) -> Vec<Figure> {
         }
         let rises = matches!(prev, "tang") || ends_with(words, i, &["tang", "them"]);
         let falls = matches!(prev, "giam") || ends_with(words, i, &["giam", "them"]);
-        let compared = (i + 1..(i + 6).min(words.len())).any(|k| phrase_at(words, k, &["so", "voi"]));
+        // The comparison may lead the sentence (`So với cùng kỳ, A tăng x%, B tăng y%`) or close
+        // a list of changes (`A tăng x%, B tăng y%, đều so với năm 2023`).
+        let compared = (0..words.len()).any(|k| phrase_at(words, k, &["so", "voi"]));
         let change = (rises || falls) && compared;
         if change && falls {
             value = -value;

@@ -163,7 +163,8 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
         },
         None => report_period(text, None),
     };
-    // Where the month's last day stands in for the report's day, rows dated by it are inferred.
+    // Where the month's last day stands in for the report's day (`hiện nay`, or no date in the
+    // sentence), rows dated by it are inferred.
     let by_month = |end: NaiveDate| {
         matches!(hints.date, Some(ReportDate::Month(d)) if d == end)
             && report.is_some_and(|(_, today)| today == Some(end))
@@ -278,8 +279,8 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 period_start: if stock { None } else { period.and_then(|p| p.start) },
                 period_end: period.map(|p| p.end),
                 period_basis: match (stated, period) {
+                    (_, Some(p)) if by_month(p.end) => Some("inferred"),
                     (Some(_), _) => Some("stated"),
-                    (None, Some(p)) if by_month(p.end) => Some("inferred"),
                     (None, Some(_)) => Some("report_date"),
                     (None, None) => None,
                 },
@@ -296,7 +297,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 review: match (period, stated, today) {
                     (None, _, _) => Some(NO_YEAR),
                     (Some(_), None, None) => Some(REPORT_PERIOD),
-                    (Some(p), None, Some(_)) if by_month(p.end) => Some(REPORT_MONTH),
+                    (Some(p), _, Some(_)) if by_month(p.end) => Some(REPORT_MONTH),
                     _ => None,
                 },
             });
@@ -376,4 +377,21 @@ pub fn to_result(candidates: &[Candidate]) -> Result<QueryResult, datafusion::ar
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     Ok(QueryResult { schema, batches: vec![batch] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_dates_by_day_or_month() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(ReportDate::parse("2023-05-14"), Some(ReportDate::Day(d(2023, 5, 14))));
+        assert_eq!(ReportDate::parse("2023-06"), Some(ReportDate::Month(d(2023, 6, 30))));
+        assert_eq!(ReportDate::parse("2024-02"), Some(ReportDate::Month(d(2024, 2, 29))));
+        assert_eq!(ReportDate::parse("2023-12"), Some(ReportDate::Month(d(2023, 12, 31))));
+        for bad in ["2023-13", "2023-00", "23-06", "2023/06", "2023-02-30", "June 2023"] {
+            assert_eq!(ReportDate::parse(bad), None, "{bad}");
+        }
+    }
 }
