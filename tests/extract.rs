@@ -146,6 +146,16 @@ fn dates_in_every_written_form_and_none_invented() {
     assert_eq!(when_in(&rows, "210000.0"), day("2023-06-30"));
     let run = chiso(&["extract", month.to_str().unwrap(), "--date", "2023-13"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
+
+    // "Kết quả 9 tháng đầu năm 2024, ... thu nhận 38.120 hồ sơ ..., đến ngày 15/10/2024 đã hoàn
+    // thành cấp 100% ...": each figure takes the date of its own clause.
+    let (_, rows) = extract(&dir.join("made_up_clauses.txt"), &[]);
+    let r = row(&rows, "38120.0");
+    assert_eq!(
+        (r[1].as_str(), r[6].as_str(), r[7].as_str()),
+        ("cccd_applications", "2024-01-01", "2024-09-30")
+    );
+    assert_eq!(when_in(&rows, "100.0"), day("2024-10-15"));
 }
 
 /// (period_start, period_end, review) of the row with `value`.

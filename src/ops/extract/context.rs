@@ -59,7 +59,9 @@ fn patterns() -> &'static Patterns {
             ),
             // `đến tháng 7/2022`, `đến cuối tháng 12`: as of the month's last day (`đầu`: its first).
             month_edge: re(r"(?i)(?:đến|tới)\s+(?:(đầu|cuối|hết)\s+)?tháng\s+(\d{1,2})(?:[/.\-](\d{4}))?"),
-            half: re(r"(?i)(?:6|06|sáu)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
+            // `6 tháng đầu năm 2023`, `9 tháng đầu năm`, `sáu tháng cuối năm`: the year's first or
+            // last months.
+            half: re(r"(?i)(\d{1,2}|sáu|chín)\s+tháng\s+(đầu|cuối)\s+năm(?:\s+(\d{4}))?"),
             quarter: re(r"(?i)quý\s+(IV|I{1,3}|[1-4])\b(?:(?:\s*[/.\-]\s*|\s+(?:năm\s+)?)(\d{4}))?"),
             month: re(r"(?i)tháng\s+(\d{1,2})(?:(?:[/.\-]|\s+năm\s+)(\d{4}))?"),
             now: re(r"(?i)\b(?:đến|tới|cho\s+đến|hiện)\s+nay\b|\bhiện\s+tại\b"),
@@ -160,10 +162,18 @@ pub fn periods(text: &str, year: Option<i32>, today: Option<NaiveDate>) -> Vec<P
     }
     for c in p.half.captures_iter(text) {
         let Some(m) = c.get(0).map(span) else { continue };
-        let first = c.get(1).is_some_and(|h| fold(h.as_str()) == "dau");
-        let period = num(c.get(2)).or(year).and_then(|y| {
-            let (s, e) =
-                if first { (date(y, 1, 1), date(y, 6, 30)) } else { (date(y, 7, 1), date(y, 12, 31)) };
+        let months = match c.get(1).map(|n| fold(n.as_str())).as_deref() {
+            Some("sau") => 6,
+            Some("chin") => 9,
+            _ => num(c.get(1)).unwrap_or(0) as u32,
+        };
+        let first = c.get(2).is_some_and(|h| fold(h.as_str()) == "dau");
+        let period = num(c.get(3)).or(year).filter(|_| (1..12).contains(&months)).and_then(|y| {
+            let (s, e) = if first {
+                (date(y, 1, 1), month_end(y, months))
+            } else {
+                (date(y, 13 - months, 1), date(y, 12, 31))
+            };
             s.zip(e).map(|(s, e)| Period { start: Some(s), end: e, at: m.0 })
         });
         add(m, period, &mut out);

@@ -226,7 +226,20 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             }
             previous = code.map(str::to_string).filter(|_| !f.change);
             let near = |at: usize| (at as i64 - f.start as i64).unsigned_abs();
-            let stated = when.iter().min_by_key(|p| near(p.at)).copied();
+            // The date phrase of the figure's own clause: one after it with no comma between
+            // (`đạt 95% tính đến 30/6`), else the nearest before it (`Kết quả 6 tháng đầu năm,
+            // ... thu nhận 84.764 hồ sơ, đến ngày 27/5 đã hoàn thành ...` is the half-year's),
+            // else the nearest after it.
+            let same_clause = |p: &&context::Period| {
+                p.at >= f.end && !sentence.text[f.end..p.at].contains([',', ';', ':', '('])
+            };
+            let stated = when
+                .iter()
+                .filter(same_clause)
+                .min_by_key(|p| near(p.at))
+                .or_else(|| when.iter().filter(|p| p.at < f.start).max_by_key(|p| p.at))
+                .or_else(|| when.iter().min_by_key(|p| near(p.at)))
+                .copied();
             let period = stated.or(report.map(|(p, _)| p));
             // A figure belongs to the unit it follows (`huyện A đạt x%; huyện B đạt y%`), else to
             // the one its sentence names after it, else to the one the sentence points back to.
