@@ -102,7 +102,7 @@ fn run_eval(dirs: &[PathBuf]) -> Result<()> {
         )));
     }
     println!(
-        "{:<12} {:>7} {:>9} {:>5} {:>7} {:>9} {:>6} {:>6} {:>9} {:>9}",
+        "{:<12} {:>7} {:>9} {:>5} {:>7} {:>9} {:>6} {:>6} {:>9} {:>9} {:>5}",
         "report",
         "curated",
         "extracted",
@@ -112,13 +112,14 @@ fn run_eval(dirs: &[PathBuf]) -> Result<()> {
         "place",
         "period",
         "indicator",
-        "qualifier"
+        "qualifier",
+        "stray"
     );
     let mut failures = Vec::new();
     for (set, reports, all) in &evaluation.sets {
         for s in reports.iter().chain([all]) {
             println!(
-                "{:<12} {:>7} {:>9} {:>5} {:>7.3} {:>9.3} {:>6.3} {:>6.3} {:>9.3} {:>9.3}",
+                "{:<12} {:>7} {:>9} {:>5} {:>7.3} {:>9.3} {:>6.3} {:>6.3} {:>9.3} {:>9.3} {:>5}",
                 s.source,
                 s.curated,
                 s.extracted,
@@ -129,6 +130,7 @@ fn run_eval(dirs: &[PathBuf]) -> Result<()> {
                 s.share(s.right_period),
                 s.share(s.right_indicator),
                 s.share(s.right_qualifier),
+                s.stray,
             );
         }
         let targets = targets_for(set);
