@@ -158,6 +158,12 @@ fn dates_in_every_written_form_and_none_invented() {
         ("cccd_applications", "2024-01-01", "2024-09-30")
     );
     assert_eq!(when_in(&rows, "100.0"), day("2024-10-15"));
+
+    // A report on August 2024 whose latest day is "Đến đầu tháng 8/2024": "Đến nay" is the end of
+    // the month it reports on, not the month's first day.
+    let (_, rows) = extract(&dir.join("made_up_period_report.txt"), &[]);
+    assert_eq!(when_in(&rows, "15.0"), day("2024-08-01"));
+    assert_eq!(when_in(&rows, "178000.0"), day("2024-08-31"));
 }
 
 /// (period_start, period_end, review) of the row with `value`.

@@ -315,5 +315,11 @@ pub fn report_period(text: &str, given: Option<NaiveDate>) -> Option<(Period, Op
         (None, Some(day)) => Period { start: None, end: day, at: 0 },
         (None, None) => Period { start: date(year, 1, 1), end: far, at: 0 },
     };
-    Some((span, given.or(latest_point)))
+    // `đến nay` in a report on a period is no earlier than the period's end: a day inside the
+    // period (`đầu tháng 8` in a report on August, `27/5` in a half-year review) is not the
+    // report's own day.
+    let inside =
+        |day: NaiveDate| named_span.is_some_and(|p| p.start.is_some_and(|s| s <= day) && day < p.end);
+    let today = given.or(latest_point.map(|day| if inside(day) { span.end.max(day) } else { day }));
+    Some((span, today))
 }

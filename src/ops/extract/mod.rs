@@ -274,9 +274,13 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 code = sibling.map(|i| i.code.as_str()).or(code);
             }
             // A stock, or a share of one (`tỷ lệ kích hoạt` of accounts held), is as of a day.
+            // A share its sentence does not date is the state at the report's end, unless it is a
+            // share of a flow (`tỷ lệ hồ sơ trực tuyến` of the dossiers received in the period).
             let stock = code.and_then(indicator).is_some_and(|i| {
+                let of = i.rate_of.as_deref().and_then(indicator).map(|c| c.kind.as_str());
                 i.kind == "stock"
-                    || i.rate_of.as_deref().and_then(indicator).is_some_and(|c| c.kind == "stock")
+                    || of == Some("stock")
+                    || (i.kind == "ratio" && of.is_none() && stated.is_none())
             });
             let start = sentence.start;
             out.push(Candidate {
