@@ -164,6 +164,11 @@ fn dates_in_every_written_form_and_none_invented() {
     let (_, rows) = extract(&dir.join("made_up_period_report.txt"), &[]);
     assert_eq!(when_in(&rows, "15.0"), day("2024-08-01"));
     assert_eq!(when_in(&rows, "178000.0"), day("2024-08-31"));
+    // "đến nay ... hồ sơ cấp căn cước với hơn 2.150 trường hợp": a count over a period (the catalog
+    // has no running total of it) with no start: the reviewer is told to give one.
+    let r = row(&rows, "2150.0");
+    assert_eq!((r[1].as_str(), r[6].as_str()), ("can_cuoc_applications", ""));
+    assert!(r[19].contains("period_start"), "{r:?}");
 }
 
 /// (period_start, period_end, review) of the row with `value`.

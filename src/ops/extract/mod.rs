@@ -126,6 +126,10 @@ pub const NO_YEAR: &str = "no date: the text names no year; give the report's da
 /// date and the report's own day is not known.
 pub const REPORT_PERIOD: &str = "date not stated: the report's period; check it, or give --date";
 
+/// What a reviewer is told of a count over a period whose start the text does not give.
+pub const FLOW_START: &str =
+    "a count over a period, but the text gives no start: fill period_start, or pick a running-total indicator";
+
 /// What a reviewer is told of a row dated by the last day of the month the report is known by.
 pub const REPORT_MONTH: &str =
     "date not stated: the last day of the report's month; check it, or give --date";
@@ -282,6 +286,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                     || of == Some("stock")
                     || (i.kind == "ratio" && of.is_none() && stated.is_none())
             });
+            let flow = code.and_then(indicator).is_some_and(|i| i.kind == "flow");
             let start = sentence.start;
             out.push(Candidate {
                 obs_id: String::new(),
@@ -313,6 +318,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 end_byte: start + f.end,
                 review: match (period, stated, today) {
                     (None, _, _) => Some(NO_YEAR),
+                    (Some(p), _, _) if flow && p.start.is_none() => Some(FLOW_START),
                     (Some(_), None, None) => Some(REPORT_PERIOD),
                     (Some(p), _, Some(_)) if by_month(p.end) => Some(REPORT_MONTH),
                     _ => None,
