@@ -184,10 +184,12 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
     let (mut last_district, mut last_commune): (Option<Place>, Option<Place>) = (None, None);
     let mut paragraph: Vec<Place> = Vec::new();
     let mut previous_place: Option<Place> = None;
+    let mut paragraph_day: Option<context::Period> = None;
     let mut last_end = 0;
     for sentence in sentences(text) {
         if text[last_end.min(sentence.start)..sentence.start].contains('\n') {
             paragraph.clear();
+            paragraph_day = None;
             previous_place = None;
         }
         last_end = sentence.start + sentence.text.len();
@@ -219,6 +221,10 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             continue;
         }
         let when = periods(sentence.text, year, today);
+        let carried = paragraph_day;
+        if let Some(p) = when.iter().filter(|p| p.start.is_none()).max_by_key(|p| p.at) {
+            paragraph_day = Some(*p);
+        }
         let mut previous: Option<String> = None;
         for f in &found {
             let (mut code, confidence) = classify(sentence.text, &ws, &found, f);
@@ -233,7 +239,8 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             // The date phrase of the figure's own clause: one after it with no comma between
             // (`đạt 95% tính đến 30/6`), else the nearest before it (`Kết quả 6 tháng đầu năm,
             // ... thu nhận 84.764 hồ sơ, đến ngày 27/5 đã hoàn thành ...` is the half-year's),
-            // else the nearest after it.
+            // else the nearest after it; in a sentence with none, the last as-of day its
+            // paragraph named (`Đến đầu tháng 8/2024, ... Toàn tỉnh có 50 cơ sở ...`).
             let same_clause = |p: &&context::Period| {
                 p.at >= f.end && !sentence.text[f.end..p.at].contains([',', ';', ':', '('])
             };
@@ -243,7 +250,8 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 .min_by_key(|p| near(p.at))
                 .or_else(|| when.iter().filter(|p| p.at < f.start).max_by_key(|p| p.at))
                 .or_else(|| when.iter().min_by_key(|p| near(p.at)))
-                .copied();
+                .copied()
+                .or(carried);
             let period = stated.or(report.map(|(p, _)| p));
             // A figure belongs to the unit it follows (`huyện A đạt x%; huyện B đạt y%`), else to
             // the one its sentence names after it, else to the one the sentence points back to.
