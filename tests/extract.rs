@@ -169,8 +169,10 @@ fn dates_in_every_written_form_and_none_invented() {
     let r = row(&rows, "2150.0");
     assert_eq!((r[1].as_str(), r[6].as_str()), ("can_cuoc_applications", ""));
     assert!(r[19].contains("period_start"), "{r:?}");
-    // "Đến ngày 20/7/2024, ... 46 cơ sở ... Trong đó, 21 cơ sở ...": the paragraph's day carries to
-    // the sentence that names none.
+    // "Đến ngày 20/7/2024, ... 46 cơ sở ... Các cơ sở này đã gửi 3.450 lượt ...": the paragraph's
+    // day carries to the sentence that names none; "Trong đó, 21 cơ sở ..." goes on from it even on
+    // a new line.
+    assert_eq!(when_in(&rows, "3450.0"), day("2024-07-20"));
     let r = row(&rows, "21.0");
     assert_eq!(
         (r[1].as_str(), r[7].as_str(), r[15].as_str()),

@@ -22,7 +22,7 @@ use self::classify::{classify, indicator};
 use self::context::{periods, report_period};
 use self::figures::figures;
 use self::places::{places, points_back, report_province, Back, Place, Scope};
-use self::text::{sentences, words};
+use self::text::{phrase_at, sentences, words};
 use crate::engine::QueryResult;
 use crate::storage::schema::schema;
 
@@ -187,13 +187,15 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
     let mut paragraph_day: Option<context::Period> = None;
     let mut last_end = 0;
     for sentence in sentences(text) {
-        if text[last_end.min(sentence.start)..sentence.start].contains('\n') {
+        let ws = words(sentence.text);
+        // `Trong đó, ...` (of which) goes on from the sentence before, even in a new paragraph.
+        let goes_on = phrase_at(&ws, 0, &["trong", "do"]) || phrase_at(&ws, 0, &["trong", "so", "do"]);
+        if text[last_end.min(sentence.start)..sentence.start].contains('\n') && !goes_on {
             paragraph.clear();
             paragraph_day = None;
             previous_place = None;
         }
         last_end = sentence.start + sentence.text.len();
-        let ws = words(sentence.text);
         let wheres = places(sentence.text, &scope);
         let units: Vec<&Place> = wheres.iter().filter(|p| p.district.is_some()).collect();
         let back: Option<Option<Place>> = match points_back(sentence.text, &ws) {
