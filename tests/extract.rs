@@ -178,6 +178,12 @@ fn dates_in_every_written_form_and_none_invented() {
         (r[1].as_str(), r[7].as_str(), r[15].as_str()),
         ("health_facilities_residence_notifying", "2024-07-20", "stated")
     );
+    // "Trong năm 2024, ... đã tiếp nhận 52.300 hồ sơ" in a report on August 2024: the year so far;
+    // a plan's "12 nhiệm vụ ... cần hoàn thành trong năm 2024" keeps the whole year.
+    let r = row(&rows, "52300.0");
+    assert_eq!((r[6].as_str(), r[7].as_str()), ("2024-01-01", "2024-08-31"));
+    let r = row(&rows, "12.0");
+    assert_eq!((r[1].as_str(), r[6].as_str(), r[7].as_str()), ("plan_tasks", "2024-01-01", "2024-12-31"));
 }
 
 /// (period_start, period_end, review) of the row with `value`.

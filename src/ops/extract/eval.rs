@@ -19,12 +19,12 @@ use crate::storage::text::strings;
 
 /// What a set of reports must score: the seeds, on which the rules were first built (recall,
 /// precision and indicator are the targets they were built to; place, period and qualifier are
-/// floors under today's scores, 0.953, 0.887 and 0.981).
+/// floors under today's scores, 0.953, 0.906 and 0.981).
 pub const SEED_TARGETS: Targets = Targets {
     recall: 0.95,
     precision: 0.85,
     place: 0.92,
-    period: 0.85,
+    period: 0.88,
     indicator: 0.80,
     qualifier: 0.95,
     stray: 0,

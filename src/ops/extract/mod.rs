@@ -150,6 +150,41 @@ fn quote_around(sentence: &str, start: usize, end: usize, max: usize) -> &str {
     sentence[a..b].trim_matches(|c: char| c.is_whitespace() || c == ',')
 }
 
+/// A whole year that has not ended on the report's day, in a sentence that states a result, is
+/// the year so far (`Trong năm 2024, ... tiếp nhận 108.000 hồ sơ` in a report of August 2024); a
+/// plan or a goal for the year (`kế hoạch`, `phấn đấu`, `chuẩn bị`, `cần`, `sẽ`) keeps the whole year.
+fn so_far(
+    p: context::Period,
+    today: Option<NaiveDate>,
+    sentence: &str,
+    ws: &[text::Word],
+) -> context::Period {
+    use chrono::Datelike;
+    let whole_year =
+        p.start.is_some_and(|s| s.ordinal() == 1 && s.year() == p.end.year()) && p.end.ordinal0() >= 364;
+    let ahead: &[&[&str]] = &[
+        &["ke", "hoach"],
+        &["phan", "dau"],
+        &["muc", "tieu"],
+        &["chi", "tieu"],
+        &["du", "kien"],
+        &["chuan", "bi"],
+    ];
+    // `cần` and `sẽ` as written: folded, or capitalised within a sentence, `cần` is also the
+    // `Cần` of `Cần Giuộc`.
+    let modal = ws.iter().enumerate().any(|(k, w)| {
+        let word = &sentence[w.start..w.end];
+        matches!(word, "cần" | "sẽ") || (k == 0 && matches!(word, "Cần" | "Sẽ"))
+    });
+    let planned = modal || (0..ws.len()).any(|k| ahead.iter().any(|w| phrase_at(ws, k, w)));
+    match today {
+        Some(day) if whole_year && !planned && day.year() == p.end.year() && day < p.end => {
+            context::Period { end: day, ..p }
+        }
+        _ => p,
+    }
+}
+
 /// Candidate observations in `text`.
 pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
     let province = hints.province.clone().or_else(|| report_province(text));
@@ -254,7 +289,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 .or_else(|| when.iter().min_by_key(|p| near(p.at)))
                 .copied()
                 .or(carried);
-            let period = stated.or(report.map(|(p, _)| p));
+            let period = stated.or(report.map(|(p, _)| p)).map(|p| so_far(p, today, sentence.text, &ws));
             // A figure belongs to the unit it follows (`huyện A đạt x%; huyện B đạt y%`), else to
             // the one its sentence names after it, else to the one the sentence points back to.
             // The nation only for what follows it closely in the same clause (`cả nước có 13
