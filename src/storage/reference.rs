@@ -58,6 +58,8 @@ pub struct Reference {
     pub districts: Vec<District>,
     /// Folded province name → code.
     province_by_name: HashMap<String, String>,
+    /// Folded province names with their codes, longest first.
+    province_names: Vec<(String, String)>,
 }
 
 /// Lower case, tone marks and `đ` folded, single spaces: how names are compared.
@@ -91,6 +93,8 @@ pub fn reference() -> &'static Reference {
                 r.provinces.insert(p.code.clone(), p);
             }
         }
+        r.province_names = r.province_by_name.iter().map(|(n, c)| (n.clone(), c.clone())).collect();
+        r.province_names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         for batch in rows("provinces_2025") {
             for i in 0..batch.num_rows() {
                 r.provinces_2025.insert(column(&batch, "code", i), column(&batch, "name", i));
@@ -187,10 +191,7 @@ impl Reference {
     }
 
     /// Folded province names with their codes, longest first (for finding them in text).
-    pub fn province_names(&self) -> Vec<(String, String)> {
-        let mut names: Vec<(String, String)> =
-            self.provinces.values().map(|p| (fold(&p.name), p.code.clone())).collect();
-        names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
-        names
+    pub fn province_names(&self) -> &[(String, String)] {
+        &self.province_names
     }
 }

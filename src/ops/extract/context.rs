@@ -23,7 +23,7 @@ fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d)
 }
 
-fn month_end(y: i32, m: u32) -> Option<NaiveDate> {
+pub(crate) fn month_end(y: i32, m: u32) -> Option<NaiveDate> {
     let next = if m == 12 { date(y + 1, 1, 1) } else { date(y, m + 1, 1) };
     next.and_then(|n| n.pred_opt())
 }

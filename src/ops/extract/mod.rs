@@ -101,14 +101,9 @@ impl ReportDate {
         if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             return Some(ReportDate::Day(day));
         }
-        let (y, m) = text.split_once('-')?;
-        let (y, m) = (y.parse::<i32>().ok()?, m.parse::<u32>().ok()?);
-        if y.to_string().len() != 4 || !(1..=12).contains(&m) {
-            return None;
-        }
-        let next =
-            if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
-        next.and_then(|d| d.pred_opt()).map(ReportDate::Month)
+        let (y, m) = text.split_once('-').filter(|(y, m)| y.len() == 4 && m.len() == 2)?;
+        let m = m.parse().ok().filter(|m| (1..=12).contains(m))?;
+        context::month_end(y.parse().ok()?, m).map(ReportDate::Month)
     }
 
     /// The day that stands for it.
@@ -153,15 +148,20 @@ fn quote_around(sentence: &str, start: usize, end: usize, max: usize) -> &str {
 /// A whole year that has not ended on the report's day, in a sentence that states a result, is
 /// the year so far (`Trong năm 2024, ... tiếp nhận 108.000 hồ sơ` in a report of August 2024); a
 /// plan or a goal for the year (`kế hoạch`, `phấn đấu`, `chuẩn bị`, `cần`, `sẽ`) keeps the whole year.
-fn so_far(
-    p: context::Period,
-    today: Option<NaiveDate>,
-    sentence: &str,
-    ws: &[text::Word],
-) -> context::Period {
+fn so_far(p: context::Period, today: Option<NaiveDate>, planned: bool) -> context::Period {
     use chrono::Datelike;
-    let whole_year =
-        p.start.is_some_and(|s| s.ordinal() == 1 && s.year() == p.end.year()) && p.end.ordinal0() >= 364;
+    let whole_year = p.start.is_some_and(|s| s.ordinal() == 1 && s.year() == p.end.year())
+        && (p.end.month(), p.end.day()) == (12, 31);
+    match today {
+        Some(day) if whole_year && !planned && day.year() == p.end.year() && day < p.end => {
+            context::Period { end: day, ..p }
+        }
+        _ => p,
+    }
+}
+
+/// Whether a sentence speaks of a plan or a goal rather than a result.
+fn planned(sentence: &str, ws: &[text::Word]) -> bool {
     let ahead: &[&[&str]] = &[
         &["ke", "hoach"],
         &["phan", "dau"],
@@ -176,13 +176,7 @@ fn so_far(
         let word = &sentence[w.start..w.end];
         matches!(word, "cần" | "sẽ") || (k == 0 && matches!(word, "Cần" | "Sẽ"))
     });
-    let planned = modal || (0..ws.len()).any(|k| ahead.iter().any(|w| phrase_at(ws, k, w)));
-    match today {
-        Some(day) if whole_year && !planned && day.year() == p.end.year() && day < p.end => {
-            context::Period { end: day, ..p }
-        }
-        _ => p,
-    }
+    modal || (0..ws.len()).any(|k| ahead.iter().any(|w| phrase_at(ws, k, w)))
 }
 
 /// Candidate observations in `text`.
@@ -258,6 +252,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             continue;
         }
         let when = periods(sentence.text, year, today);
+        let a_plan = planned(sentence.text, &ws);
         let carried = paragraph_day;
         if let Some(p) = when.iter().filter(|p| p.start.is_none()).max_by_key(|p| p.at) {
             paragraph_day = Some(*p);
@@ -289,7 +284,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                 .or_else(|| when.iter().min_by_key(|p| near(p.at)))
                 .copied()
                 .or(carried);
-            let period = stated.or(report.map(|(p, _)| p)).map(|p| so_far(p, today, sentence.text, &ws));
+            let period = stated.or(report.map(|(p, _)| p)).map(|p| so_far(p, today, a_plan));
             // A figure belongs to the unit it follows (`huyện A đạt x%; huyện B đạt y%`), else to
             // the one its sentence names after it, else to the one the sentence points back to.
             // The nation only for what follows it closely in the same clause (`cả nước có 13
@@ -325,13 +320,14 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             // A stock, or a share of one (`tỷ lệ kích hoạt` of accounts held), is as of a day.
             // A share its sentence does not date is the state at the report's end, unless it is a
             // share of a flow (`tỷ lệ hồ sơ trực tuyến` of the dossiers received in the period).
-            let stock = code.and_then(indicator).is_some_and(|i| {
+            let entry = code.and_then(indicator);
+            let stock = entry.is_some_and(|i| {
                 let of = i.rate_of.as_deref().and_then(indicator).map(|c| c.kind.as_str());
                 i.kind == "stock"
                     || of == Some("stock")
                     || (i.kind == "ratio" && of.is_none() && stated.is_none())
             });
-            let flow = code.and_then(indicator).is_some_and(|i| i.kind == "flow");
+            let flow = entry.is_some_and(|i| i.kind == "flow");
             let start = sentence.start;
             out.push(Candidate {
                 obs_id: String::new(),

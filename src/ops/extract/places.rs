@@ -128,12 +128,6 @@ fn pick<'a, T>(found: &'a [T], scope: &Scope, province: impl Fn(&T) -> &str) -> 
 /// The short forms of Hồ Chí Minh City's name, folded, as single words or pairs.
 const HCM: &[&[&str]] = &[&["tphcm"], &["tp", "hcm"], &["hcm"], &["tp", "ho", "chi", "minh"]];
 
-/// Folded province names, longest first, with their codes: made once, read for every sentence.
-fn province_names() -> &'static [(String, String)] {
-    static CELL: OnceLock<Vec<(String, String)>> = OnceLock::new();
-    CELL.get_or_init(|| reference().province_names())
-}
-
 /// Places `text` names, in order. District and commune names shared by several provinces resolve
 /// within `scope`; a commune name shared within it, by the district the text names.
 pub fn places(text: &str, scope: &Scope) -> Vec<Place> {
@@ -154,7 +148,7 @@ pub fn places(text: &str, scope: &Scope) -> Vec<Place> {
     }
     let ws = words(text);
     // Province names standing alone (`Hưng Yên là 1 trong 3 tỉnh`), and Hồ Chí Minh City's short forms.
-    for (name, code) in province_names() {
+    for (name, code) in reference().province_names() {
         let parts: Vec<&str> = name.split(' ').collect();
         for k in 0..ws.len() {
             if ws[k].folded == parts[0] && phrase_at(&ws, k, &parts) && !near_another(&out, ws[k].start) {
