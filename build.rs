@@ -50,7 +50,9 @@ fn main() {
     embed(&root, "datasets", "csv", &mut code, &mut hash);
     embed(&root, "queries", "sql", &mut code, &mut hash);
     // The schemas and the build code shape the warehouse too: a change to them rebuilds it.
-    for src in ["src/storage/schema.rs", "src/storage/build.rs", "src/storage/files.rs"] {
+    for src in
+        ["src/storage/schema.rs", "src/storage/build.rs", "src/storage/files.rs", "src/storage/delta.rs"]
+    {
         let path = root.join(src);
         println!("cargo:rerun-if-changed={}", path.display());
         fnv(&mut hash, &std::fs::read(path).unwrap_or_default());

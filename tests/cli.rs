@@ -242,7 +242,7 @@ fn build_then_query_a_warehouse_directory() {
     let wh = dir.path().join("wh");
     let out = ok(&["build", "--out", wh.to_str().unwrap()]);
     assert!(out.contains("observations") && out.contains("180 rows"), "{out}");
-    assert!(wh.join("observations/_manifest.json").is_file());
+    assert!(wh.join("observations/_delta_log/00000000000000000000.json").is_file());
     let w = wh.to_str().unwrap();
     assert_eq!(
         ok(&["query", "select count(*) as n from districts", "--warehouse", w, "--format", "csv"]),

@@ -56,20 +56,26 @@ fn same_seed_same_data_and_the_layout_is_declared() {
     let args = ["--years", "1", "--level", "province", "--indicators", "2", "--seed", "42"];
     let (_a, wa) = generated(&args);
     let (_b, wb) = generated(&args);
-    let manifest = fs::read_to_string(format!("{wa}/observations/_manifest.json")).unwrap();
-    assert!(manifest.contains("\"sort_order\""), "{manifest}");
-    for file in ["eid_accounts.parquet", "online_dossiers_received.parquet"] {
-        assert_eq!(
-            fs::read(format!("{wa}/observations/{file}")).unwrap(),
-            fs::read(format!("{wb}/observations/{file}")).unwrap(),
-            "{file} differs between two runs with the same seed"
-        );
-    }
-    let (_c, wc) = generated(&["--years", "1", "--level", "province", "--indicators", "2", "--seed", "43"]);
-    assert_ne!(
-        fs::read(format!("{wa}/observations/eid_accounts.parquet")).unwrap(),
-        fs::read(format!("{wc}/observations/eid_accounts.parquet")).unwrap()
+    let log = fs::read_to_string(format!("{wa}/observations/_delta_log/00000000000000000000.json")).unwrap();
+    assert!(
+        log.contains(r#""chiso.sortOrder":"indicator,province_code,district_code,commune_code,period_end""#),
+        "{log}"
     );
+    // File names are new each run; their bytes are the same for the same seed.
+    let contents = |wh: &str| {
+        let mut files: Vec<Vec<u8>> = fs::read_dir(format!("{wh}/observations"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".parquet"))
+            .map(|e| fs::read(e.path()).unwrap())
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(contents(&wa).len(), 2, "one file per indicator");
+    assert_eq!(contents(&wa), contents(&wb), "two runs with the same seed differ");
+    let (_c, wc) = generated(&["--years", "1", "--level", "province", "--indicators", "2", "--seed", "43"]);
+    assert_ne!(contents(&wa), contents(&wc));
     // Reading in the declared order needs no sort.
     let plan = ok(&[
         "query",

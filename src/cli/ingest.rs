@@ -62,8 +62,8 @@ pub async fn run(cli: &Cli, args: &IngestArgs) -> Result<()> {
     };
     let noun = if report.rows == 1 { "row" } else { "rows" };
     println!("ingested {} {noun} into {} in {}{replaced}", report.rows, report.table, warehouse.display());
-    if report.cleaned > 0 {
-        println!("removed {} files left by an interrupted writer", report.cleaned);
+    if report.version > 0 {
+        println!("table {} is now at version {}", report.table, report.version);
     }
     Ok(())
 }

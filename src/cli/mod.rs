@@ -2,8 +2,8 @@
 //! (here, at the edge: in this process or on a cluster), the dispatch to one module per
 //! subcommand, and errors worded with flags ([`errors`]). Parsing stays here; the work lives in
 //! the layers below. Subcommands: `build`, `chart`, `describe`, `executor`, `export`, `extract`,
-//! `functions`, `generate`, `ingest`, `queries`, `query`, `report`, `run`, `scheduler`, `serve`, `shell`,
-//! `tables`, `validate`; `print` writes results as `--format` and `--out` say.
+//! `functions`, `generate`, `history`, `ingest`, `queries`, `query`, `report`, `run`, `scheduler`, `serve`,
+//! `shell`, `tables`, `upgrade`, `validate`; `print` writes results as `--format` and `--out` say.
 mod args;
 mod build;
 mod chart;
@@ -14,6 +14,7 @@ mod export;
 mod extract;
 mod functions;
 mod generate;
+mod history;
 mod ingest;
 mod print;
 mod queries;
@@ -24,6 +25,7 @@ mod scheduler;
 mod serve;
 mod shell;
 mod tables;
+mod upgrade;
 mod validate;
 
 use std::path::PathBuf;
@@ -37,6 +39,7 @@ use crate::engine::config::{local_context, one_partition_per_core, session_confi
 use crate::engine::{Backend, Engine, Local, Tables};
 use crate::error::{Error, Result};
 use crate::ops::output::Format;
+use crate::storage::delta::AsOf;
 
 /// SQL over the indicator data of Vietnam's Đề án 06 (population data, e-ID, online public services).
 ///
@@ -65,6 +68,10 @@ pub struct Cli {
     /// Stop with an error after this many seconds [default: 600 with --cluster (not in the shell), no limit otherwise].
     #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     timeout: Option<u64>,
+
+    /// Read each warehouse table as it was at a version (a number) or a moment (2026-11-30, or 2026-11-30T08:00:00Z); `chiso history TABLE` lists versions.
+    #[arg(long, global = true, value_name = "VERSION|TIME", value_parser = clap::value_parser!(AsOf))]
+    as_of: Option<AsOf>,
 
     #[command(subcommand)]
     command: Command,
@@ -95,6 +102,10 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Add rows from CSV, JSON or Parquet files to a warehouse table, checked first, written atomically.
     Ingest(ingest::IngestArgs),
+    /// List the versions of a warehouse table (for --as-of), newest first.
+    History(history::HistoryArgs),
+    /// Make a warehouse written by chiso before Delta Lake a set of Delta tables, in place.
+    Upgrade(upgrade::UpgradeArgs),
     /// Write a query's result to Parquet, CSV or JSON: streamed, optionally partitioned, atomic.
     Export(export::ExportArgs),
     /// Draw a saved query's or an SQL result as a line or bar chart (SVG or PNG).
@@ -112,6 +123,11 @@ enum Command {
 }
 
 impl Command {
+    /// Whether this command writes a warehouse (and so cannot read the past).
+    fn writes(&self) -> bool {
+        matches!(self, Command::Build(_) | Command::Generate(_) | Command::Ingest(_) | Command::Upgrade(_))
+    }
+
     /// Whether this command is a service, which runs until stopped (its --timeout, if any, is per query).
     fn is_service(&self) -> bool {
         matches!(self, Command::Scheduler(_) | Command::Executor(_) | Command::Serve(_))
@@ -146,7 +162,8 @@ impl Cli {
             }
             None => (local_context(config, self.memory_limit)?, Arc::new(Local)),
         };
-        Engine::new(ctx, backend, &Tables { warehouse, extra: self.tables.clone() }).await
+        let tables = Tables { warehouse, extra: self.tables.clone(), as_of: self.as_of.clone() };
+        Engine::new(ctx, backend, &tables).await
     }
 }
 
@@ -175,6 +192,12 @@ async fn dispatch(cli: Cli) -> Result<()> {
              the cluster's own services: leave it out, or unset CHISO_CLUSTER, to start one",
         ));
     }
+    if cli.as_of.is_some() && cli.command.writes() {
+        return Err(usage(
+            "--as-of reads tables as they were; build, generate, ingest and upgrade write their latest \
+             version: leave --as-of out",
+        ));
+    }
     match &cli.command {
         Command::Query(args) => query::run(&cli, args).await,
         Command::Run(args) => run::run(&cli, args).await,
@@ -186,6 +209,8 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Build(args) => build::run(args).await,
         Command::Validate(args) => validate::run(&cli, args).await,
         Command::Ingest(args) => ingest::run(&cli, args).await,
+        Command::History(args) => history::run(&cli, args).await,
+        Command::Upgrade(args) => upgrade::run(&cli, args).await,
         Command::Export(args) => export::run(&cli, args).await,
         Command::Extract(args) => extract::run(args),
         Command::Generate(args) => generate::run(args).await,

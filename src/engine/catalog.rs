@@ -1,5 +1,6 @@
 //! The session's tables: a warehouse directory as the default schema (its tables opened when a
-//! query first names them), and extra tables from single files or directories.
+//! query first names them, at their latest version or at one moment of their history), and extra
+//! tables from single files or directories.
 use std::path::Path;
 
 use std::collections::HashMap;
@@ -8,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::{SchemaProvider, TableProvider};
+use datafusion::datasource::empty::EmptyTable;
 use datafusion::datasource::file_format::options::ReadOptions;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::DataFusionError;
@@ -16,20 +18,20 @@ use datafusion::logical_expr::SortExpr;
 use datafusion::prelude::col;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
 
-use super::manifest_table::ManifestTable;
+use super::files_table::FilesTable;
 use crate::error::{Error, Result};
-use crate::storage::manifest::{self, MANIFEST};
+use crate::storage::delta::AsOf;
 use crate::storage::text::retype_text;
-use crate::storage::warehouse::{scan_warehouse, FoundTable};
+use crate::storage::warehouse::{scan_warehouse, table_files, FoundTable};
 
 /// The table providers a session's plans may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Providers {
-    /// Any: a directory table whose manifest records per-file values is a [`ManifestTable`],
-    /// which reads only the files a filter can match.
+    /// Any: a table whose files hold one value of some column is a [`FilesTable`], which reads
+    /// only the files a filter can match.
     Any,
     /// Only DataFusion's plain listing tables, the kind a cluster's plan codec can send to its
-    /// executors; they read the same rows, without the manifest's file skipping.
+    /// executors; they read the same rows, without skipping files by their values.
     Listing,
 }
 
@@ -41,15 +43,16 @@ pub struct WarehouseSchema {
     found: Vec<FoundTable>,
     state: SessionState,
     providers: Providers,
+    as_of: Option<AsOf>,
     open: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
 }
 
 impl WarehouseSchema {
     /// The schema of warehouse `dir`; `ctx` supplies the Parquet reading options, `providers`
-    /// the kind of table each directory becomes.
-    pub fn new(dir: &Path, ctx: &SessionContext, providers: Providers) -> Result<Self> {
+    /// the kind of table each directory becomes, `as_of` the version of each table read.
+    pub fn new(dir: &Path, ctx: &SessionContext, providers: Providers, as_of: Option<AsOf>) -> Result<Self> {
         let found = scan_warehouse(dir)?;
-        Ok(Self { found, state: ctx.state(), providers, open: Mutex::new(HashMap::new()) })
+        Ok(Self { found, state: ctx.state(), providers, as_of, open: Mutex::new(HashMap::new()) })
     }
 
     fn opened(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
@@ -75,13 +78,15 @@ impl SchemaProvider for WarehouseSchema {
         let Some(found) = self.found.iter().find(|t| t.name == name) else {
             return Ok(None);
         };
-        let table = open_parquet(&self.state, &found.path, self.providers).await.map_err(|e| {
-            DataFusionError::Plan(format!(
-                "cannot read table {name} at {}: {}",
-                found.path.display(),
-                e.find_root()
-            ))
-        })?;
+        let table = open_parquet(&self.state, &found.path, self.providers, self.as_of.as_ref())
+            .await
+            .map_err(|e| {
+                DataFusionError::Plan(format!(
+                    "cannot read table {name} at {}: {}",
+                    found.path.display(),
+                    e.find_root()
+                ))
+            })?;
         if let Ok(mut open) = self.open.lock() {
             open.insert(name.to_string(), table.clone());
         }
@@ -110,33 +115,40 @@ impl SchemaProvider for WarehouseSchema {
 }
 
 /// A Parquet file or directory as a listing table, read with the session's Parquet options. A
-/// directory with a manifest is read as exactly the files the manifest lists.
+/// Delta table (or a table with an old manifest) is read as exactly the files of its version.
 async fn open_parquet(
     state: &SessionState,
     path: &Path,
     providers: Providers,
+    as_of: Option<&AsOf>,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
     let options =
         ParquetReadOptions::default().to_listing_options(state.config(), state.default_table_options());
-    open_listing(state, path, options, providers).await
+    open_listing(state, path, options, providers, as_of).await
 }
 
-/// A file or directory as a listing table with `options`; a manifest, where there is one, names
-/// the files, and a directory's hive-style `key=value/` partitions become columns. With
-/// [`Providers::Any`], a manifest's per-file values become a [`ManifestTable`] that skips files.
+/// A file or directory as a listing table with `options`; a Delta log (or an old manifest), where
+/// there is one, names the files, and a directory's hive-style `key=value/` partitions become
+/// columns. With [`Providers::Any`], files that hold one value of a column make a [`FilesTable`]
+/// that skips files.
 async fn open_listing(
     state: &SessionState,
     path: &Path,
     options: ListingOptions,
     providers: Providers,
+    as_of: Option<&AsOf>,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
     let plan_error = |e: Error| DataFusionError::Plan(e.to_string());
     let parquet = options.file_extension.ends_with("parquet");
-    let listed = if path.is_dir() { manifest::read(path).map_err(plan_error)? } else { None };
+    let listed = if path.is_dir() { table_files(path, as_of).await.map_err(plan_error)? } else { None };
     let config = match listed {
         Some(m) if m.files.is_empty() => {
-            let at = path.join(MANIFEST);
-            return Err(DataFusionError::Plan(format!("{} lists no data files", at.display())));
+            let Some(schema) = m.schema.clone() else {
+                return Err(DataFusionError::Plan(format!("{} lists no data files", path.display())));
+            };
+            let empty = ListingTableConfig::new_with_multi_paths(vec![]).with_schema(schema.clone());
+            let schema = codes_as_views(empty, parquet).file_schema.unwrap_or(schema);
+            return Ok(Arc::new(EmptyTable::new(schema)));
         }
         Some(m) => {
             let urls = m
@@ -148,16 +160,19 @@ async fn open_listing(
             let order: Vec<SortExpr> =
                 m.sort_order.iter().map(|c| col(c.as_str()).sort(true, false)).collect();
             let options = if order.is_empty() { options } else { options.with_file_sort_order(vec![order]) };
-            let config = ListingTableConfig::new_with_multi_paths(urls.clone())
-                .with_listing_options(options.clone())
-                .infer_schema(state)
-                .await?;
+            let config =
+                ListingTableConfig::new_with_multi_paths(urls.clone()).with_listing_options(options.clone());
+            // The log declares the columns; only an old manifest's files are asked.
+            let config = match m.schema.clone() {
+                Some(schema) => config.with_schema(schema),
+                None => config.infer_schema(state).await?,
+            };
             let all = ListingTable::try_new(codes_as_views(config, parquet))?;
             if m.file_values.is_empty() || providers == Providers::Listing {
                 return Ok(Arc::new(all));
             }
             let files = urls.into_iter().zip(m.files.iter().cloned()).collect();
-            return Ok(Arc::new(ManifestTable::new(all, files, m, options)));
+            return Ok(Arc::new(FilesTable::new(all, files, m, options)));
         }
         None if path.is_dir() => {
             ListingTableConfig::new(table_url(path).map_err(plan_error)?)
@@ -199,8 +214,13 @@ fn codes_as_views(config: ListingTableConfig, parquet: bool) -> ListingTableConf
 
 /// Make warehouse `dir` the session's default schema (`datafusion.public`), its tables of the
 /// kind `providers` allows.
-pub fn register_warehouse(ctx: &SessionContext, dir: &Path, providers: Providers) -> Result<()> {
-    let schema = WarehouseSchema::new(dir, ctx, providers)?;
+pub fn register_warehouse(
+    ctx: &SessionContext,
+    dir: &Path,
+    providers: Providers,
+    as_of: Option<AsOf>,
+) -> Result<()> {
+    let schema = WarehouseSchema::new(dir, ctx, providers, as_of)?;
     let catalog = ctx
         .catalog("datafusion")
         .ok_or_else(|| Error::Internal("the session has no default catalog".into()))?;
@@ -244,7 +264,7 @@ pub async fn register_file(
             return Err(bad(format!("unknown format .{other}; use a .parquet, .csv, .json or .ndjson file")))
         }
     };
-    let table = open_listing(&state, path, options, providers)
+    let table = open_listing(&state, path, options, providers, None)
         .await
         .map_err(|e| Error::Query(e).context(format!("cannot read table {name} at {}", path.display())))?;
     ctx.register_table(name, table)?;

@@ -1,6 +1,6 @@
 //! The engine, above storage: a DataFusion session ([`session`]) made from a context the caller
 //! chooses ([`config`] gives the settings and the local context), with the warehouse's tables
-//! ([`catalog`], pruned by manifests in [`manifest_table`]), every figure at every level and grain
+//! ([`catalog`]; a table's files skipped by their values in [`files_table`]), every figure at every level and grain
 //! (the table [`figures`], by the rules of [`levels`]), chiso's SQL functions ([`functions`], with
 //! the day arithmetic of [`date_trunc`]), the pool behind every memory limit ([`memory`]), per-query [`limits`] for shared sessions and the saved queries ([`saved`], callable as table functions: [`saved_tables`]); a statement's
 //! collected rows are a [`QueryResult`] ([`result`]).
@@ -8,10 +8,10 @@ pub mod catalog;
 pub mod config;
 pub mod date_trunc;
 pub mod figures;
+pub mod files_table;
 pub mod functions;
 pub mod levels;
 pub mod limits;
-pub mod manifest_table;
 pub mod memory;
 pub mod ranges;
 pub mod result;

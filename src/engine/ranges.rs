@@ -1,4 +1,4 @@
-//! How a Parquet scan of a manifest table is shared among the cores.
+//! How a Parquet scan of a table's files is shared among the cores.
 //!
 //! A scan whose rows need no order is cut into pieces that idle cores take from busy ones
 //! (DataFusion alone cuts a scan into one byte range per core, and a core whose range the filters

@@ -17,6 +17,7 @@ use super::config::{local_context, session_config};
 use super::result::QueryResult;
 use super::saved::SavedQuery;
 use crate::error::{Error, Result, Thing};
+use crate::storage::delta::AsOf;
 use crate::storage::text::strings;
 use crate::storage::warehouse::default_warehouse;
 
@@ -27,6 +28,8 @@ pub struct Tables {
     pub warehouse: Option<PathBuf>,
     /// Extra `NAME=PATH` tables for this session only.
     pub extra: Vec<(String, PathBuf)>,
+    /// Read each warehouse table as it was at this version or time (the latest when `None`).
+    pub as_of: Option<AsOf>,
 }
 
 /// Where a session's plans run, and what that asks of the engine. [`Local`] runs them in this
@@ -74,7 +77,7 @@ impl Engine {
         super::functions::register(&ctx);
         super::saved_tables::register(&ctx, &super::saved::load_all(None)?);
         let providers = backend.providers();
-        register_warehouse(&ctx, &warehouse, providers)?;
+        register_warehouse(&ctx, &warehouse, providers, tables.as_of.clone())?;
         for (name, path) in &tables.extra {
             register_file(&ctx, name, path, providers).await?;
         }
@@ -90,7 +93,7 @@ impl Engine {
     /// data when `None`).
     pub async fn local(warehouse: Option<PathBuf>) -> Result<Self> {
         let ctx = local_context(session_config()?, None)?;
-        Self::new(ctx, Arc::new(Local), &Tables { warehouse, extra: Vec::new() }).await
+        Self::new(ctx, Arc::new(Local), &Tables { warehouse, ..Tables::default() }).await
     }
 
     /// Make the saved queries in `saved` callable as table functions too (the built-in ones are).

@@ -1,6 +1,7 @@
 //! `ingest`: add rows to a warehouse table safely. Everything is checked before anything is
-//! written; then new data files are written and made visible by one manifest rename, under the
-//! warehouse write lock. A bad input is rejected whole and leaves the warehouse untouched.
+//! written; then new data files are written and made visible by one Delta commit, under the
+//! warehouse write lock. A bad input is rejected whole and leaves the warehouse untouched; files
+//! of a writer that dies before its commit belong to no version, so no reader sees them.
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,10 +17,11 @@ use super::reports::ReportDirs;
 use super::validate::{validate, Finding, Severity};
 use crate::engine::Engine;
 use crate::error::{Error, Problem, Result};
-use crate::storage::build::{sort_batches, write_part};
-use crate::storage::files::{ParquetFile, ParquetSettings};
+use crate::storage::build::sort_batches;
+use crate::storage::delta::{self, TableWriter};
+use crate::storage::files::ParquetSettings;
 use crate::storage::lock::WriteLock;
-use crate::storage::manifest::{self, Manifest, MANIFEST};
+use crate::storage::manifest::MANIFEST;
 use crate::storage::schema::{builtin, schema};
 use crate::storage::text;
 
@@ -49,8 +51,8 @@ pub struct IngestReport {
     pub replaced: usize,
     /// Warnings about the new rows (source disagreements), which do not block.
     pub warnings: Vec<Finding>,
-    /// Stale files from interrupted writers that were removed.
-    pub cleaned: usize,
+    /// The table's version this ingest committed.
+    pub version: u64,
 }
 
 /// The key column of a table (its first column: `obs_id`, `code`, `source_id`, `legacy_code`).
@@ -115,23 +117,21 @@ pub async fn ingest(warehouse: &Path, options: &IngestOptions) -> Result<IngestR
     let incoming = load_all(options)?;
     let table = incoming.table;
     let dir = warehouse.join(table);
-    if warehouse.join(format!("{table}.parquet")).exists() || (dir.exists() && !dir.join(MANIFEST).is_file())
-    {
-        return Err(Error::Invalid {
-            what: format!("table {table} in {}", warehouse.display()),
-            problem:
-                "it is not a directory table with a manifest, which ingest needs; rebuild the warehouse with \
-                      `chiso build`"
-                    .into(),
-        });
+    if warehouse.join(format!("{table}.parquet")).exists() || (dir.exists() && !delta::is_delta(&dir)) {
+        let problem = if dir.join(MANIFEST).is_file() {
+            format!(
+                "it is in the format of chiso before Delta Lake; `chiso upgrade --warehouse {}` makes it a \
+                 Delta table in place",
+                warehouse.display()
+            )
+        } else {
+            "it is not a Delta table, which ingest needs; rebuild the warehouse with `chiso build`".into()
+        };
+        return Err(Error::Invalid { what: format!("table {table} in {}", warehouse.display()), problem });
     }
 
     let _lock = WriteLock::acquire(warehouse, options.wait)?;
-    let old = manifest::read(&dir)?;
-    let cleaned = match &old {
-        Some(m) => manifest::clean_stale(&dir, m)?,
-        None => 0,
-    };
+    let old = if delta::is_delta(&dir) { Some(delta::open(&dir, None).await?) } else { None };
 
     let engine = Engine::local(Some(warehouse.to_path_buf())).await?;
     let key = key_column(table);
@@ -212,37 +212,39 @@ pub async fn ingest(warehouse: &Path, options: &IngestOptions) -> Result<IngestR
         return Err(Error::Input(problems));
     }
 
-    // Write: new files first, then the manifest in one rename.
+    // Write: new files first, then one commit makes them the table's next version.
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create", e))?;
     let rows: usize = sorted.iter().map(|b| b.num_rows()).sum();
-    let files = if options.upsert && !replaced.is_empty() {
-        let order = def.sort_by.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
-        let df = ctx.sql(&format!("SELECT * FROM __after ORDER BY {order}")).await?;
-        vec![write_stream(&dir, df).await?]
-    } else {
-        let part = write_part(&dir, &schema(table), &sorted)?;
-        let mut files = old.as_ref().map(|m| m.files.clone()).unwrap_or_default();
-        files.push(part);
-        files
+    let mut writer = TableWriter::new(&dir, &schema(table), &ParquetSettings::default(), None)?;
+    let version = match &old {
+        // An upsert that replaces rows rewrites the table, sorted, in one commit.
+        Some(old) if options.upsert && !replaced.is_empty() => {
+            let order = def.sort_by.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+            let df = ctx.sql(&format!("SELECT * FROM __after ORDER BY {order}")).await?;
+            let mut stream = df.execute_stream().await?;
+            while let Some(batch) = stream.next().await {
+                writer.write(&batch?).await?;
+            }
+            delta::replace(old, &dir, writer.finish().await?).await?
+        }
+        Some(old) => {
+            for batch in &sorted {
+                writer.write(batch).await?;
+            }
+            delta::append(old, &dir, writer.finish().await?).await?
+        }
+        None => {
+            for batch in &sorted {
+                writer.write(batch).await?;
+            }
+            delta::create(&dir, &schema(table), &[], writer.finish().await?).await?;
+            0
+        }
     };
-    manifest::commit(&dir, &Manifest::new(files.clone()))?;
-    manifest::clean_stale(&dir, &Manifest::new(files))?;
-    Ok(IngestReport { table: table.to_string(), rows, replaced: replaced.len(), warnings, cleaned })
+    Ok(IngestReport { table: table.to_string(), rows, replaced: replaced.len(), warnings, version })
 }
 
 fn located(origin: &str, column: &str, reason: String) -> Problem {
     // `origin` is `file:line` (or `file:row N`): keep it whole as the place.
     Problem { file: origin.to_string(), line: None, column: Some(column.to_string()), reason }
-}
-
-/// Stream a query's rows into one new data file of table directory `dir`; returns its name.
-async fn write_stream(dir: &Path, df: datafusion::dataframe::DataFrame) -> Result<String> {
-    let name = manifest::new_part_name();
-    let mut file = ParquetFile::create(&dir.join(&name), df.schema().inner(), &ParquetSettings::default())?;
-    let mut stream = df.execute_stream().await?;
-    while let Some(batch) = stream.next().await {
-        file.write(&batch?)?;
-    }
-    file.finish()?;
-    Ok(name)
 }

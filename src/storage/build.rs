@@ -1,19 +1,18 @@
-//! `build`: compile curated CSV into a warehouse: one directory table per table (a sorted,
-//! zstd-compressed Parquet file with page-level statistics, and its manifest). The warehouse
-//! directory appears whole or not at all.
+//! `build`: compile curated CSV into a warehouse: one Delta table per table (a sorted,
+//! zstd-compressed Parquet file with page-level statistics, committed as the table's first
+//! version). The warehouse directory appears whole or not at all.
 use std::io::Cursor;
 use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::csv::ReaderBuilder;
-use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 use super::datasets::Datasets;
-use super::files::{IfExists, NewDir, ParquetFile, ParquetSettings};
-use super::manifest::{self, Manifest};
+use super::delta::{self, TableWriter};
+use super::files::{IfExists, NewDir, ParquetSettings};
 use super::schema::{schema, TableDef, TABLES};
 use crate::error::{Error, Result};
 
@@ -44,24 +43,17 @@ pub async fn sort_batches(def: &TableDef, batches: Vec<RecordBatch>) -> Result<V
     Ok(ctx.sql(&format!("SELECT * FROM t ORDER BY {order}")).await?.collect().await?)
 }
 
-/// Write `batches` as one new data file of table directory `dir` (not yet listed in its manifest);
-/// returns the file name.
-pub fn write_part(dir: &Path, schema: &Schema, batches: &[RecordBatch]) -> Result<String> {
-    let name = manifest::new_part_name();
-    let mut file = ParquetFile::create(&dir.join(&name), schema, &ParquetSettings::default())?;
-    for batch in batches {
-        file.write(batch)?;
-    }
-    file.finish()?;
-    Ok(name)
-}
-
-/// Write table `def` into a new directory `dir`: one sorted data file and its manifest.
+/// Write table `def` into a new directory `dir`: a Delta table whose first version is one sorted
+/// data file.
 pub async fn write_table(def: &TableDef, batches: Vec<RecordBatch>, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", e))?;
     let sorted = sort_batches(def, batches).await?;
-    let part = write_part(dir, &schema(def.name), &sorted)?;
-    manifest::commit(dir, &Manifest::new(vec![part]))
+    let schema = schema(def.name);
+    let mut writer = TableWriter::new(dir, &schema, &ParquetSettings::default(), None)?;
+    for batch in &sorted {
+        writer.write(batch).await?;
+    }
+    delta::create(dir, &schema, &[], writer.finish().await?).await
 }
 
 /// Build every curated table from `datasets` into the directory `out`, which appears whole when

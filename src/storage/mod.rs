@@ -6,6 +6,7 @@
 //! ([`files`]); text columns across Arrow's string types ([`text`]). It imports nothing above it.
 pub mod build;
 pub mod datasets;
+pub mod delta;
 pub mod files;
 pub mod lock;
 pub mod manifest;

@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use super::build::build_warehouse;
 use super::datasets::{Datasets, FINGERPRINT};
+use super::delta::{self, AsOf, TableFiles, LOG_DIR};
 use super::files::IfExists;
-use super::manifest::MANIFEST;
+use super::manifest::{self, MANIFEST};
 use crate::error::{Error, Result};
 
 /// The cache directory chiso keeps its default warehouse (and shell history) in:
@@ -85,20 +86,45 @@ fn holds_parquet(dir: &Path) -> bool {
         if name.starts_with('.') {
             return false;
         }
-        name == MANIFEST || name.ends_with(".parquet") || (name.contains('=') && e.path().is_dir())
+        name == MANIFEST
+            || name == LOG_DIR
+            || name.ends_with(".parquet")
+            || (name.contains('=') && e.path().is_dir())
     })
 }
 
-/// True when `dir` holds nothing but tables (Parquet files, or directories with a manifest), so
-/// replacing it loses nothing else.
+/// True when `dir` holds nothing but tables (Parquet files, Delta tables, or directories with a
+/// manifest), so replacing it loses nothing else.
 pub fn is_warehouse(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return false;
     };
     entries.flatten().all(|e| {
         let path = e.path();
-        path.extension().is_some_and(|x| x == "parquet") || path.join(MANIFEST).is_file()
+        path.extension().is_some_and(|x| x == "parquet")
+            || delta::is_delta(&path)
+            || path.join(MANIFEST).is_file()
     })
+}
+
+/// The files of table directory `dir` at `as_of` (its latest version when `None`): from its
+/// Delta log, or from the manifest of a table chiso wrote before Delta Lake (which has only one
+/// version). `None` for a plain directory of Parquet files.
+pub async fn table_files(dir: &Path, as_of: Option<&AsOf>) -> Result<Option<TableFiles>> {
+    if delta::is_delta(dir) {
+        let table = delta::open(dir, as_of).await?;
+        return delta::files_of(&table, dir).map(Some);
+    }
+    let listed = manifest::read(dir)?;
+    match (listed, as_of) {
+        (Some(_), Some(at)) => Err(Error::Invalid {
+            what: format!("table {}", dir.display()),
+            problem: format!(
+                "is in the format of chiso before Delta Lake and has no {at}; `chiso upgrade` makes it a Delta table"
+            ),
+        }),
+        (listed, _) => Ok(listed),
+    }
 }
 
 /// A warehouse built from curated CSV in a temporary directory, removed when dropped: what

@@ -137,3 +137,44 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     out.sort();
     out
 }
+
+/// A Python with the `deltalake` package (`CHISO_PYTHON`, default the venv `.ci/run` makes), or
+/// `None` (after saying why) when there is none here; with `CHISO_REQUIRE_CLIENTS` set (CI) a
+/// missing one fails the test instead.
+pub fn delta_python() -> Option<PathBuf> {
+    let path = std::env::var_os("CHISO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-data/serve-venv/bin/python"));
+    let works = Command::new(&path)
+        .args(["-c", "import deltalake, pyarrow"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if works {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CHISO_REQUIRE_CLIENTS").is_none(),
+        "no Python with deltalake at {} (.ci/run makes it)",
+        path.display()
+    );
+    eprintln!("skipped: no Python with deltalake at {} (.ci/run makes it)", path.display());
+    None
+}
+
+/// Run Python `code` with `args` (as `sys.argv[1:]`) and return its standard output, trimmed.
+pub fn python_out(python: &Path, code: &str, args: &[&str]) -> String {
+    let out = Command::new(python).arg("-c").arg(code).args(args).output().expect("run python");
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The rows Python `deltalake` reads in the Delta table `dir` (at its latest version).
+pub fn python_delta_rows(python: &Path, dir: &Path) -> u64 {
+    let code = "import sys, deltalake; print(deltalake.DeltaTable(sys.argv[1]).to_pyarrow_table().num_rows)";
+    python_out(python, code, &[dir.to_str().unwrap()]).parse().expect("a row count")
+}

@@ -1,7 +1,8 @@
 //! `generate`: a realistic synthetic history — one row per unit, indicator and day over the real
 //! admin hierarchy — written as a warehouse laid out for fast queries: one Parquet file per
 //! indicator, sorted by (indicator, province, district, commune, day), row groups sized for
-//! pruning, page statistics and page index, zstd, and the sort order declared in the manifest.
+//! pruning, page statistics and page index, zstd, committed as one Delta table version with the
+//! sort order declared in its properties.
 //! The series themselves (growth shapes, calendar effects, seeded randomness) are in [`model`].
 pub mod model;
 
@@ -22,8 +23,8 @@ use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::storage::build::{read_table, write_table};
 use crate::storage::datasets::Datasets;
-use crate::storage::files::{check_free, Codec, IfExists, NewDir, ParquetFile, ParquetSettings};
-use crate::storage::manifest::{self, Manifest};
+use crate::storage::delta::{self, TableWriter, Written};
+use crate::storage::files::{check_free, Codec, IfExists, NewDir, ParquetSettings};
 use crate::storage::schema::{builtin, schema, TABLES};
 use crate::storage::text::strings;
 
@@ -68,7 +69,7 @@ pub struct GenerateReport {
     pub elapsed: Duration,
 }
 
-/// The columns every sort and the manifest name, in order.
+/// The columns the observations are sorted by, in order (declared to readers of the table).
 pub const SORT_ORDER: [&str; 5] =
     ["indicator", "province_code", "district_code", "commune_code", "period_end"];
 
@@ -195,9 +196,11 @@ impl Batch {
     }
 }
 
-/// Write one indicator's file: every unit's daily series, in sort order.
+/// Write one indicator's file: every unit's daily series, in sort order. Runs on a plain thread;
+/// the table writer's input and output run on `io`.
 #[allow(clippy::too_many_arguments)]
 fn write_indicator(
+    io: &tokio::runtime::Handle,
     dir: &Path,
     k: usize,
     units: &[Unit],
@@ -206,11 +209,10 @@ fn write_indicator(
     level: &str,
     source: &str,
     written: &AtomicU64,
-) -> Result<String> {
+) -> Result<Written> {
     let (code, shape) = INDICATORS[k];
-    let name = format!("{code}.parquet");
     let schema = schema("observations");
-    let mut writer = ParquetFile::create(&dir.join(&name), &schema, &parquet_settings(opts.row_group_size))?;
+    let mut writer = TableWriter::new(dir, &schema, &parquet_settings(opts.row_group_size), None)?;
     let epoch = Date32Type::from_naive_date(opts.start);
     let stock = Series::is_stock(shape);
     // The calendar is the same for every unit: work out each day's factor once.
@@ -231,18 +233,17 @@ fn write_indicator(
             batch.denominator.append_option(f.denominator);
             batch.rows += 1;
             if batch.rows == 65_536 {
-                writer.write(&batch.finish(&schema, code, level, source)?)?;
+                io.block_on(writer.write(&batch.finish(&schema, code, level, source)?))?;
                 written.fetch_add(65_536, Ordering::Relaxed);
             }
         }
     }
     let rest = batch.rows as u64;
     if rest > 0 {
-        writer.write(&batch.finish(&schema, code, level, source)?)?;
+        io.block_on(writer.write(&batch.finish(&schema, code, level, source)?))?;
         written.fetch_add(rest, Ordering::Relaxed);
     }
-    writer.finish()?;
-    Ok(name)
+    io.block_on(writer.finish())
 }
 
 /// The sources table: the curated reports and a row naming this generator run.
@@ -315,46 +316,49 @@ pub async fn generate(opts: &GenerateOptions) -> Result<GenerateReport> {
         let written = AtomicU64::new(0);
         let next = AtomicU64::new(0);
         let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(opts.indicators);
-        let mut files: Vec<(usize, String)> = Vec::new();
-        std::thread::scope(|scope| -> Result<()> {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| -> Result<Vec<(usize, String)>> {
-                        let mut mine = Vec::new();
-                        loop {
-                            let k = next.fetch_add(1, Ordering::Relaxed) as usize;
-                            if k >= opts.indicators {
-                                return Ok(mine);
+        let mut files: Vec<(usize, Written)> = Vec::new();
+        let io = tokio::runtime::Handle::current();
+        // The generator threads block; tell the runtime, so its other workers carry the writes.
+        tokio::task::block_in_place(|| {
+            std::thread::scope(|scope| -> Result<()> {
+                let handles: Vec<_> = (0..workers)
+                    .map(|_| {
+                        scope.spawn(|| -> Result<Vec<(usize, Written)>> {
+                            let mut mine = Vec::new();
+                            loop {
+                                let k = next.fetch_add(1, Ordering::Relaxed) as usize;
+                                if k >= opts.indicators {
+                                    return Ok(mine);
+                                }
+                                mine.push((
+                                    k,
+                                    write_indicator(
+                                        &io, &obs, k, &units, opts, days, level, &source, &written,
+                                    )?,
+                                ));
                             }
-                            mine.push((
-                                k,
-                                write_indicator(&obs, k, &units, opts, days, level, &source, &written)?,
-                            ));
-                        }
+                        })
                     })
-                })
-                .collect();
-            let mut progress = Progress::new();
-            while handles.iter().any(|h| !h.is_finished()) {
-                let done = written.load(Ordering::Relaxed);
-                let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
-                progress.update(format!("{done} of {total} rows ({:.1} M rows/s)", rate / 1e6));
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            progress.finish();
-            for h in handles {
-                files.extend(h.join().map_err(|p| Error::panicked("a generator thread", p.as_ref()))??);
-            }
-            Ok(())
+                    .collect();
+                let mut progress = Progress::new();
+                while handles.iter().any(|h| !h.is_finished()) {
+                    let done = written.load(Ordering::Relaxed);
+                    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                    progress.update(format!("{done} of {total} rows ({:.1} M rows/s)", rate / 1e6));
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                progress.finish();
+                for h in handles {
+                    files.extend(h.join().map_err(|p| Error::panicked("a generator thread", p.as_ref()))??);
+                }
+                Ok(())
+            })
         })?;
-        files.sort();
-        let mut m = Manifest::new(files.into_iter().map(|(_, f)| f).collect());
-        m.sort_order = SORT_ORDER.iter().map(|s| s.to_string()).collect();
-        for f in &m.files {
-            let code = f.trim_end_matches(".parquet").to_string();
-            m.file_values.insert(f.clone(), [("indicator".to_string(), code)].into_iter().collect());
-        }
-        manifest::commit(&obs, &m)?;
+        // In indicator order, as the files are named in the log.
+        files.sort_by_key(|(k, _)| *k);
+        let all = files.into_iter().map(|(_, w)| w).reduce(Written::join).unwrap_or_default();
+        let order: Vec<String> = SORT_ORDER.iter().map(|s| s.to_string()).collect();
+        delta::create(&obs, &schema("observations"), &order, all).await?;
         Ok::<u64, Error>(written.load(Ordering::Relaxed))
     }
     .await;

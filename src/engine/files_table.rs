@@ -1,6 +1,6 @@
-//! A manifest table whose files each hold one value of some columns (see
-//! [`Manifest::file_values`]): a scan filtered on such a column (`indicator = 'x'`, `IN (...)`)
-//! reads only the files that can match. The files left are split among the cores by DataFusion
+//! A table made of a known list of files (a Delta table's version, or an old manifest's list),
+//! some of whose files each hold one value of some columns (see [`TableFiles::file_values`]): a
+//! scan filtered on such a column (`indicator = 'x'`, `IN (...)`) reads only the files that can match. The files left are split among the cores by DataFusion
 //! as usual, so a selective query is no longer confined to the one partition its file fell into.
 //! When every file records the column, choosing the files *is* the filter: it is reported as
 //! exact, so DataFusion neither reads the column nor compares it row by row.
@@ -17,28 +17,28 @@ use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPu
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::ExecutionPlan;
 
-use crate::storage::manifest::Manifest;
+use crate::storage::delta::TableFiles;
 
-/// A listing table that skips files by the constant values its manifest records.
+/// A listing table that skips files by the one value each holds of some columns.
 #[derive(Debug)]
-pub struct ManifestTable {
+pub struct FilesTable {
     all: Arc<ListingTable>,
     files: Vec<(ListingTableUrl, String)>,
-    manifest: Manifest,
+    listed: TableFiles,
     options: ListingOptions,
     schema: SchemaRef,
 }
 
-impl ManifestTable {
-    /// Wrap `all` (the table over every file); `files` pairs each file's URL with its manifest name.
+impl FilesTable {
+    /// Wrap `all` (the table over every file); `files` pairs each file's URL with its name in `listed`.
     pub fn new(
         all: ListingTable,
         files: Vec<(ListingTableUrl, String)>,
-        manifest: Manifest,
+        listed: TableFiles,
         options: ListingOptions,
     ) -> Self {
         let schema = all.schema();
-        Self { all: Arc::new(all), files, manifest, options, schema }
+        Self { all: Arc::new(all), files, listed, options, schema }
     }
 
     /// The values a filter allows for a column, when it is `col = 'v'` or `col IN ('v', ...)`.
@@ -69,7 +69,7 @@ impl ManifestTable {
     /// Whether every file records its value of `column`, so choosing files applies a filter on it fully.
     fn every_file_records(&self, column: &str) -> bool {
         self.files.iter().all(|(_, name)| {
-            self.manifest.file_values.get(name).is_some_and(|values| values.contains_key(column))
+            self.listed.file_values.get(name).is_some_and(|values| values.contains_key(column))
         })
     }
 
@@ -79,7 +79,7 @@ impl ManifestTable {
         self.files
             .iter()
             .filter(|(_, name)| {
-                let values = self.manifest.file_values.get(name);
+                let values = self.listed.file_values.get(name);
                 limits.iter().all(|(column, allowed)| match values.and_then(|v| v.get(column)) {
                     Some(value) => allowed.contains(value),
                     None => true,
@@ -91,7 +91,7 @@ impl ManifestTable {
 }
 
 #[async_trait]
-impl TableProvider for ManifestTable {
+impl TableProvider for FilesTable {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
