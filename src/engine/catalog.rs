@@ -78,15 +78,21 @@ impl SchemaProvider for WarehouseSchema {
         let Some(found) = self.found.iter().find(|t| t.name == name) else {
             return Ok(None);
         };
-        let table = open_parquet(&self.state, &found.path, self.providers, self.as_of.as_ref())
-            .await
-            .map_err(|e| {
-                DataFusionError::Plan(format!(
-                    "cannot read table {name} at {}: {}",
-                    found.path.display(),
-                    e.find_root()
-                ))
-            })?;
+        let opened = open_parquet(&self.state, &found.path, self.providers, self.as_of.as_ref()).await;
+        let table = opened.map_err(|e| match e {
+            // chiso's own errors say what and where already; they travel inside DataFusion's.
+            DataFusionError::External(inner) => match inner.downcast::<Error>() {
+                Ok(ours) => {
+                    DataFusionError::External(Box::new(ours.context(format!("cannot read table {name}"))))
+                }
+                Err(other) => DataFusionError::External(other),
+            },
+            e => DataFusionError::Plan(format!(
+                "cannot read table {name} at {}: {}",
+                found.path.display(),
+                e.find_root()
+            )),
+        })?;
         if let Ok(mut open) = self.open.lock() {
             open.insert(name.to_string(), table.clone());
         }
@@ -138,7 +144,7 @@ async fn open_listing(
     providers: Providers,
     as_of: Option<&AsOf>,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
-    let plan_error = |e: Error| DataFusionError::Plan(e.to_string());
+    let plan_error = |e: Error| DataFusionError::External(Box::new(e));
     let parquet = options.file_extension.ends_with("parquet");
     let listed = if path.is_dir() { table_files(path, as_of).await.map_err(plan_error)? } else { None };
     let config = match listed {

@@ -228,6 +228,10 @@ impl Engine {
 
     /// Turn a DataFusion error into a user error, naming the closest table when one is unknown.
     fn explain(&self, e: DataFusionError) -> Error {
+        let e = match chiso_error(e) {
+            Ok(ours) => return ours,
+            Err(e) => e,
+        };
         let message = e.find_root().to_string();
         if let Some(missing) = missing_table(&message) {
             return Error::NotFound {
@@ -252,6 +256,19 @@ async fn collect(df: DataFrame) -> datafusion::error::Result<QueryResult> {
     let schema = df.schema().inner().clone();
     let batches = df.collect().await?;
     Ok(QueryResult { schema, batches })
+}
+
+/// The chiso error a DataFusion error carries (raised while opening a table), if it carries one.
+fn chiso_error(e: DataFusionError) -> std::result::Result<Error, DataFusionError> {
+    match e {
+        DataFusionError::External(inner) => {
+            inner.downcast::<Error>().map(|ours| *ours).map_err(DataFusionError::External)
+        }
+        DataFusionError::Context(text, inner) => {
+            chiso_error(*inner).map_err(|inner| DataFusionError::Context(text, Box::new(inner)))
+        }
+        other => Err(other),
+    }
 }
 
 /// The bare table name in DataFusion's "table 'datafusion.public.x' not found" message.

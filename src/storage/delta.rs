@@ -118,13 +118,46 @@ pub async fn open(dir: &Path, as_of: Option<&AsOf>) -> Result<DeltaTable> {
         Some(AsOf::Version(v)) => builder.with_version(*v),
         Some(AsOf::Time(t)) => builder.with_timestamp(*t),
     };
-    builder.load().await.map_err(|e| match (as_of, &e) {
-        (Some(at), DeltaTableError::InvalidVersion(_) | DeltaTableError::Generic(_)) => Error::Invalid {
-            what: format!("table {}", dir.display()),
-            problem: format!("has no {at}: {e} (`chiso history` lists its versions)"),
+    match builder.load().await {
+        // deltalake reads a time before the first commit as the first version: refuse it.
+        Ok(table) if matches!(as_of, Some(AsOf::Time(t)) if committed_after(&table, *t)) => {
+            let at = as_of.map(ToString::to_string).unwrap_or_default();
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            Err(Error::Invalid {
+                what: format!("table {}", dir.display()),
+                problem: format!("did not exist yet at {at} (`chiso history {name}` lists its versions)"),
+            })
+        }
+        Ok(table) => Ok(table),
+        Err(e) => match as_of {
+            Some(at) => Err(no_such_version(dir, at, e).await),
+            None => Err(failed(dir, "read it", e)),
         },
-        _ => failed(dir, "read it", e),
-    })
+    }
+}
+
+/// Whether `table`'s loaded version was committed after `time`.
+fn committed_after(table: &DeltaTable, time: DateTime<Utc>) -> bool {
+    let Ok(state) = table.snapshot() else { return false };
+    state.version_timestamp(state.version()).is_some_and(|ms| ms > time.timestamp_millis())
+}
+
+/// Why table `dir` could not be read `at` a version: the versions it has, when its latest reads.
+async fn no_such_version(dir: &Path, at: &AsOf, e: DeltaTableError) -> Error {
+    let latest = match Box::pin(open(dir, None)).await {
+        Ok(table) => table.version(),
+        Err(_) => None,
+    };
+    let Some(latest) = latest else { return failed(dir, &format!("read it at {at}"), e) };
+    let what = format!("table {}", dir.display());
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let problem = match at {
+        AsOf::Version(_) => {
+            format!("has no {at}: its versions are 0 to {latest} (`chiso history {name}` lists them)")
+        }
+        AsOf::Time(_) => format!("cannot be read at {at}: {e} (`chiso history {name}` lists its versions)"),
+    };
+    Error::Invalid { what, problem }
 }
 
 /// The files of `table`'s loaded version.
