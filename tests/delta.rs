@@ -162,4 +162,47 @@ fn python_deltalake_and_chiso_read_each_others_tables() {
     let versions = history(&wh, "from_python");
     assert_eq!(versions.len(), 2, "{versions:?}");
     assert_eq!((versions[0][3].as_str(), versions[1][3].as_str()), ("3", "2"));
+
+    // An export as a Delta table: Python reads it; a second export is its next version.
+    let out = wh.parent().unwrap().join("extract");
+    let o = out.to_str().unwrap();
+    let sql = "select obs_id, indicator, value from observations where province_code = '40'";
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "export",
+            "--sql",
+            sql,
+            "--format",
+            "delta",
+            "--out",
+            o,
+            "--warehouse",
+            wh.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        chiso(&args)
+    };
+    let first = run(&[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let rows = query(&wh, "select count(*) from observations where province_code = '40'", &[]);
+    assert_eq!(common::python_delta_rows(&python, &out).to_string(), rows[0][0]);
+    let again = run(&[]);
+    assert_eq!(again.code, 2, "an existing table is kept without --overwrite: {}", again.stderr);
+    assert_eq!(run(&["--overwrite"]).code, 0);
+    let version = "import sys, deltalake; print(deltalake.DeltaTable(sys.argv[1]).version())";
+    assert_eq!(common::python_out(&python, version, &[o]), "1");
+    assert_eq!(common::python_delta_rows(&python, &out).to_string(), rows[0][0]);
+    let run = chiso(&[
+        "export",
+        "--sql",
+        sql,
+        "--format",
+        "delta",
+        "--partition-by",
+        "indicator",
+        "--out",
+        o,
+        "--overwrite",
+    ]);
+    assert!(run.code != 0 && run.stderr.contains("unpartitioned"), "{}", run.stderr);
 }

@@ -29,7 +29,8 @@ pub struct ExportArgs {
     /// SQL to export instead of a saved query (one statement).
     #[arg(long, value_name = "SQL")]
     sql: Option<String>,
-    /// Output file, or directory with --partition-by.
+    /// Output file; a directory with --partition-by or --format delta (an existing Delta table is
+    /// given a new version with --overwrite, its history kept).
     #[arg(long, short = 'o', value_name = "PATH")]
     out: PathBuf,
     /// Output format [default: from the --out extension, else parquet].
@@ -38,7 +39,7 @@ pub struct ExportArgs {
     /// Write hive-style directories (col=value/...) by these columns, comma-separated.
     #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
     partition_by: Vec<String>,
-    /// Parquet compression [default: zstd for Parquet, none otherwise].
+    /// Parquet compression [default: zstd for Parquet and Delta, none otherwise].
     #[arg(long, value_enum)]
     compression: Option<Compression>,
     /// Rows per Parquet row group.
@@ -54,7 +55,7 @@ pub struct ExportArgs {
 
 pub async fn run(cli: &Cli, args: &ExportArgs) -> Result<()> {
     let format = args.format.or_else(|| Format::from_path(&args.out)).unwrap_or(Format::Parquet);
-    let compression = args.compression.unwrap_or(if format == Format::Parquet {
+    let compression = args.compression.unwrap_or(if matches!(format, Format::Parquet | Format::Delta) {
         Compression::Zstd
     } else {
         Compression::None

@@ -1,6 +1,7 @@
-//! `export`: a query's result to Parquet, CSV, JSON or NDJSON, streamed (memory stays flat however
-//! large the result), optionally partitioned hive-style, and published atomically through
-//! `storage::files`: the output file or directory appears complete or not at all.
+//! `export`: a query's result to Parquet, CSV, JSON, NDJSON or a Delta table, streamed (memory
+//! stays flat however large the result), optionally partitioned hive-style, and published
+//! atomically: the output file or directory appears complete or not at all (through
+//! `storage::files`), and a Delta table's new version by its one commit.
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use futures::StreamExt;
 use crate::error::{Error, Result, Thing};
 use crate::ops::output::Format;
 use crate::progress::{human_bytes, Progress};
+use crate::storage::delta::{self, TableWriter};
 use crate::storage::files::{check_free, Codec, IfExists, NewDir, NewFile, ParquetFile, ParquetSettings};
 
 /// Compression of Parquet output.
@@ -93,9 +95,19 @@ pub fn check(options: &ExportOptions, columns: &[String]) -> Result<()> {
     }
     let format = format!("{:?}", options.format).to_lowercase();
     if options.format == Format::Table || options.format == Format::Markdown {
-        return Err(Error::setting("format", format, "export writes parquet, csv, json or ndjson"));
+        return Err(Error::setting("format", format, "export writes parquet, csv, json, ndjson or delta"));
     }
-    if options.format != Format::Parquet && options.compression != Compression::None {
+    if options.format == Format::Delta && !options.partition_by.is_empty() {
+        let problem = "chiso writes Delta tables unpartitioned (a filter skips files by their statistics); \
+                       leave --partition-by out, or export parquet";
+        return Err(Error::rule("partition_by", problem));
+    }
+    if options.format == Format::Delta && out.exists() && !delta::is_delta(out) {
+        let problem = format!("{}: is there and is not a Delta table; choose a new directory", out.display());
+        return Err(Error::setting("out", out.display(), problem));
+    }
+    let parquet = matches!(options.format, Format::Parquet | Format::Delta);
+    if !parquet && options.compression != Compression::None {
         let compression = format!("{:?}", options.compression).to_lowercase();
         let problem =
             format!("compression applies to Parquet; {format} output is written uncompressed (use none)");
@@ -119,7 +131,9 @@ pub fn check(options: &ExportOptions, columns: &[String]) -> Result<()> {
 pub async fn export(df: DataFrame, options: &ExportOptions) -> Result<ExportReport> {
     let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
     check(options, &columns)?;
-    if options.partition_by.is_empty() {
+    if options.format == Format::Delta {
+        write_delta(df, options).await
+    } else if options.partition_by.is_empty() {
         write_file(df, options).await
     } else {
         write_partitioned(df, options).await
@@ -189,6 +203,54 @@ async fn write_file(df: DataFrame, options: &ExportOptions) -> Result<ExportRepo
     };
     let bytes = flush(sink, out)?;
     new.publish()?;
+    Ok(ExportReport { rows, bytes })
+}
+
+/// Largest data file of an exported Delta table (more rows go to further files).
+const DELTA_FILE_BYTES: u64 = 512 << 20;
+
+/// Where a Delta export goes: a new version of the table there, or a new table.
+enum DeltaTarget {
+    Version(delta::Table),
+    New(NewDir),
+}
+
+/// Write the result as a Delta table: a new table appears whole (built beside its target and
+/// renamed into place); an existing one gets a new version holding only the result.
+async fn write_delta(df: DataFrame, options: &ExportOptions) -> Result<ExportReport> {
+    let out = &options.out;
+    let target = if delta::is_delta(out) {
+        DeltaTarget::Version(delta::open(out, None).await?)
+    } else {
+        DeltaTarget::New(NewDir::create(out)?)
+    };
+    let dir = match &target {
+        DeltaTarget::Version(_) => out.clone(),
+        DeltaTarget::New(new) => new.path().to_path_buf(),
+    };
+    let schema = df.schema().inner().clone();
+    let mut writer = TableWriter::new(&dir, &schema, &parquet_settings(options), Some(DELTA_FILE_BYTES))?;
+    let mut stream = df.execute_stream().await?;
+    let mut progress = Progress::new();
+    let mut rows = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        writer.write(&batch).await?;
+        progress.update(format!("{rows} rows written"));
+    }
+    progress.finish();
+    let written = writer.finish().await?;
+    let bytes = written.bytes();
+    match target {
+        DeltaTarget::Version(table) => {
+            delta::replace(&table, out, written).await?;
+        }
+        DeltaTarget::New(new) => {
+            delta::create(&dir, &schema, &[], written).await?;
+            new.publish(IfExists::Replace)?;
+        }
+    }
     Ok(ExportReport { rows, bytes })
 }
 

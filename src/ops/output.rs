@@ -32,6 +32,8 @@ pub enum Format {
     Markdown,
     /// Apache Parquet (needs --out).
     Parquet,
+    /// A Delta Lake table: a directory (export only).
+    Delta,
 }
 
 impl Format {
@@ -101,6 +103,11 @@ pub fn render(result: &QueryResult, format: Format) -> Result<Vec<u8>> {
                 }
             }
             writeln!(buf, "{table}").map_err(|e| Error::io("output", "write", e))?;
+        }
+        Format::Delta => {
+            return Err(Error::Usage(
+                "a Delta table is a directory: write one with `chiso export --format delta --out DIR`".into(),
+            ))
         }
         Format::Parquet => {
             let schema = text::plain_schema(&result.schema);

@@ -30,6 +30,9 @@ use super::files::ParquetSettings;
 use super::text;
 use crate::error::{Error, Result};
 
+/// A loaded version of a Delta table.
+pub type Table = DeltaTable;
+
 /// The directory of a Delta table's commits.
 pub const LOG_DIR: &str = "_delta_log";
 
@@ -229,6 +232,11 @@ pub struct Written {
 }
 
 impl Written {
+    /// Bytes in the files.
+    pub fn bytes(&self) -> u64 {
+        self.adds.iter().map(|a| a.size.max(0) as u64).sum()
+    }
+
     /// The files of both, to commit together.
     pub fn join(mut self, other: Written) -> Written {
         self.adds.extend(other.adds);
