@@ -144,6 +144,13 @@ pub enum Error {
         /// Its lock file.
         lock: PathBuf,
     },
+    /// Another writer committed to a table while this one worked; nothing was committed (exit code 1).
+    Conflict {
+        /// The table.
+        table: String,
+        /// What the table's log said.
+        detail: String,
+    },
     /// The query needs more memory than the session's memory limit (exit code 1).
     Memory(DataFusionError),
     /// The work did not finish in time (exit code 1).
@@ -326,6 +333,11 @@ impl fmt::Display for Worded<'_> {
             Error::DefaultWarehouse { dir, .. } => {
                 write!(f, "cannot build the default warehouse in {}", dir.display())
             }
+            Error::Conflict { table, detail } => write!(
+                f,
+                "another writer changed table {table} while this one worked ({detail}); nothing was \
+                 committed: run it again, and it will check its rows against the new version"
+            ),
             Error::Busy { warehouse, lock } => write!(
                 f,
                 "another chiso is writing to the warehouse {} (it holds {}); try again when it finishes",

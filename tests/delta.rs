@@ -45,7 +45,7 @@ fn each_ingest_is_a_version_and_any_version_can_be_read() {
     ok(&["ingest", two_rows(dir.path()).to_str().unwrap(), "--warehouse", w]);
     let second = history(&wh, "observations");
     assert_eq!(second.len(), 2, "{second:?}");
-    assert_eq!((second[0][0].as_str(), second[0][2].as_str(), second[0][3].as_str()), ("1", "WRITE", "182"));
+    assert_eq!((second[0][0].as_str(), second[0][2].as_str(), second[0][3].as_str()), ("1", "MERGE", "182"));
     assert_eq!(second[1], first[0], "an older version's line does not change");
 
     assert_eq!(query(&wh, count, &[]), [["182"]]);

@@ -225,13 +225,13 @@ pub async fn ingest(warehouse: &Path, options: &IngestOptions) -> Result<IngestR
             while let Some(batch) = stream.next().await {
                 writer.write(&batch?).await?;
             }
-            delta::replace(old, &dir, writer.finish().await?).await?
+            delta::merge(old, &dir, &key, writer.finish().await?, true).await?
         }
         Some(old) => {
             for batch in &sorted {
                 writer.write(batch).await?;
             }
-            delta::append(old, &dir, writer.finish().await?).await?
+            delta::merge(old, &dir, &key, writer.finish().await?, false).await?
         }
         None => {
             for batch in &sorted {

@@ -16,11 +16,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use deltalake::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKernel};
-use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::kernel::transaction::{CommitBuilder, TransactionError};
 use deltalake::kernel::{Action, Add, StructType};
 use deltalake::operations::convert_to_delta::ConvertToDeltaBuilder;
 use deltalake::operations::create::CreateBuilder;
-use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::protocol::{DeltaOperation, MergePredicate, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 use futures::TryStreamExt;
@@ -216,7 +216,7 @@ fn one_value_columns(stats: &str) -> BTreeMap<String, String> {
 
 /// Data files being written for a table: Parquet with [`ParquetSettings`], text views written as
 /// plain `Utf8` (see [`text`]), each file's statistics kept for the commit. Nothing is visible to
-/// readers until the files are committed ([`create`], [`append`], [`replace`]).
+/// readers until the files are committed ([`create`], [`merge`], [`replace`]).
 pub struct TableWriter {
     writer: RecordBatchWriter,
     schema: SchemaRef,
@@ -319,10 +319,34 @@ pub async fn convert(dir: &Path, sort_order: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Commit the files `written` to `table` as a new version; returns the version.
-pub async fn append(table: &DeltaTable, dir: &Path, written: Written) -> Result<u64> {
-    let actions = written.adds.into_iter().map(Action::Add).collect();
-    commit(table, dir, actions, SaveMode::Append).await
+/// Commit the files `written` to `table` as the insert of a merge on `key` (`MERGE INTO table
+/// USING new ON key`): rows whose key is new are inserted and, with `replace_all`, the table's
+/// files are all replaced by `written`, which then holds the table's kept rows too. Recorded as
+/// a merge that read the whole table, so a commit by another writer since `table` was read (whose
+/// rows this one's key checks did not see) makes this one fail rather than add doubles; returns
+/// the version.
+pub async fn merge(
+    table: &DeltaTable,
+    dir: &Path,
+    key: &str,
+    written: Written,
+    replace_all: bool,
+) -> Result<u64> {
+    let snapshot = table.snapshot().map_err(|e| failed(dir, "read it", e))?;
+    let mut actions: Vec<Action> = Vec::new();
+    if replace_all {
+        actions.extend(snapshot.log_data().iter().map(|f| Action::Remove(f.remove_action(true))));
+    }
+    actions.extend(written.adds.into_iter().map(Action::Add));
+    let clause = |action: &str| MergePredicate { action_type: action.into(), predicate: None };
+    let operation = DeltaOperation::Merge {
+        predicate: None,
+        merge_predicate: Some(format!("target.{key} = source.{key}")),
+        matched_predicates: if replace_all { vec![clause("update")] } else { Vec::new() },
+        not_matched_predicates: vec![clause("insert")],
+        not_matched_by_source_predicates: Vec::new(),
+    };
+    commit(table, dir, actions, operation).await
 }
 
 /// Commit the files `written` as `table`'s whole content in a new version (the files of the
@@ -332,17 +356,27 @@ pub async fn replace(table: &DeltaTable, dir: &Path, written: Written) -> Result
     let mut actions: Vec<Action> =
         snapshot.log_data().iter().map(|f| Action::Remove(f.remove_action(true))).collect();
     actions.extend(written.adds.into_iter().map(Action::Add));
-    commit(table, dir, actions, SaveMode::Overwrite).await
+    let operation = DeltaOperation::Write { mode: SaveMode::Overwrite, partition_by: None, predicate: None };
+    commit(table, dir, actions, operation).await
 }
 
-async fn commit(table: &DeltaTable, dir: &Path, actions: Vec<Action>, mode: SaveMode) -> Result<u64> {
+async fn commit(
+    table: &DeltaTable,
+    dir: &Path,
+    actions: Vec<Action>,
+    operation: DeltaOperation,
+) -> Result<u64> {
     let snapshot = table.snapshot().map_err(|e| failed(dir, "read it", e))?;
-    let operation = DeltaOperation::Write { mode, partition_by: None, predicate: None };
     let done = CommitBuilder::default()
         .with_actions(actions)
         .build(Some(snapshot), table.log_store(), operation)
         .await
-        .map_err(|e| failed(dir, "commit to it", e))?;
+        .map_err(|e| match e {
+            DeltaTableError::Transaction { source: TransactionError::CommitConflict(conflict) } => {
+                Error::Conflict { table: dir.display().to_string(), detail: conflict.to_string() }
+            }
+            e => failed(dir, "commit to it", e),
+        })?;
     Ok(done.version())
 }
 
