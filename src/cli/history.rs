@@ -11,7 +11,7 @@ use super::{Cli, OutputArgs};
 use crate::engine::QueryResult;
 use crate::error::{Error, Result, Thing};
 use crate::storage::delta;
-use crate::storage::warehouse::{default_warehouse, scan_warehouse};
+use crate::storage::warehouse::{default_warehouse, tables};
 
 /// Arguments of `chiso history`.
 #[derive(Debug, Args)]
@@ -27,7 +27,7 @@ pub async fn run(cli: &Cli, args: &HistoryArgs) -> Result<()> {
         Some(dir) => dir.clone(),
         None => default_warehouse().await?,
     };
-    let found = scan_warehouse(&warehouse)?;
+    let found = tables(&warehouse).await?;
     let Some(table) = found.iter().find(|t| t.name == args.table) else {
         return Err(Error::NotFound {
             kind: Thing::Table,
@@ -37,7 +37,7 @@ pub async fn run(cli: &Cli, args: &HistoryArgs) -> Result<()> {
             setting: None,
         });
     };
-    if !delta::is_delta(&table.path) {
+    if !delta::exists(&table.path).await? {
         return Err(Error::Usage(format!(
             "table {} at {} is not a Delta table, so it has no history (`chiso upgrade` converts a \
              warehouse written by an older chiso)",

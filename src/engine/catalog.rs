@@ -21,8 +21,9 @@ use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, S
 use super::files_table::FilesTable;
 use crate::error::{Error, Result};
 use crate::storage::delta::AsOf;
+use crate::storage::store::{is_remote, place, s3_store, Place};
 use crate::storage::text::retype_text;
-use crate::storage::warehouse::{scan_warehouse, table_files, FoundTable};
+use crate::storage::warehouse::{table_files, tables, FoundTable};
 
 /// The table providers a session's plans may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,8 +51,13 @@ pub struct WarehouseSchema {
 impl WarehouseSchema {
     /// The schema of warehouse `dir`; `ctx` supplies the Parquet reading options, `providers`
     /// the kind of table each directory becomes, `as_of` the version of each table read.
-    pub fn new(dir: &Path, ctx: &SessionContext, providers: Providers, as_of: Option<AsOf>) -> Result<Self> {
-        let found = scan_warehouse(dir)?;
+    pub async fn new(
+        dir: &Path,
+        ctx: &SessionContext,
+        providers: Providers,
+        as_of: Option<AsOf>,
+    ) -> Result<Self> {
+        let found = tables(dir).await?;
         Ok(Self { found, state: ctx.state(), providers, as_of, open: Mutex::new(HashMap::new()) })
     }
 
@@ -146,7 +152,8 @@ async fn open_listing(
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
     let plan_error = |e: Error| DataFusionError::External(Box::new(e));
     let parquet = options.file_extension.ends_with("parquet");
-    let listed = if path.is_dir() { table_files(path, as_of).await.map_err(plan_error)? } else { None };
+    let is_table_dir = path.is_dir() || is_remote(path);
+    let listed = if is_table_dir { table_files(path, as_of).await.map_err(plan_error)? } else { None };
     let config = match listed {
         Some(m) if m.files.is_empty() => {
             let Some(schema) = m.schema.clone() else {
@@ -220,13 +227,17 @@ fn codes_as_views(config: ListingTableConfig, parquet: bool) -> ListingTableConf
 
 /// Make warehouse `dir` the session's default schema (`datafusion.public`), its tables of the
 /// kind `providers` allows.
-pub fn register_warehouse(
+/// A warehouse on object storage has its store registered with the session, which reads its files.
+pub async fn register_warehouse(
     ctx: &SessionContext,
     dir: &Path,
     providers: Providers,
     as_of: Option<AsOf>,
 ) -> Result<()> {
-    let schema = WarehouseSchema::new(dir, ctx, providers, as_of)?;
+    if let Place::Remote(url) = place(dir)? {
+        ctx.register_object_store(&url, s3_store(&url)?);
+    }
+    let schema = WarehouseSchema::new(dir, ctx, providers, as_of).await?;
     let catalog = ctx
         .catalog("datafusion")
         .ok_or_else(|| Error::Internal("the session has no default catalog".into()))?;
@@ -234,8 +245,13 @@ pub fn register_warehouse(
     Ok(())
 }
 
-/// A local path as a listing-table URL; directories get the trailing `/` that marks them as such.
+/// A local path or object-store URL as a listing-table URL; local directories get the trailing
+/// `/` that marks them as such.
 fn table_url(path: &Path) -> Result<ListingTableUrl> {
+    if let Place::Remote(url) = place(path)? {
+        // A data file, not a directory: no trailing slash.
+        return Ok(ListingTableUrl::parse(url.as_str().trim_end_matches('/'))?);
+    }
     let abs = std::path::absolute(path).map_err(|e| Error::io(path, "resolve", e))?;
     let mut text = abs.to_string_lossy().into_owned();
     if abs.is_dir() && !text.ends_with('/') {

@@ -77,7 +77,7 @@ impl Engine {
         super::functions::register(&ctx);
         super::saved_tables::register(&ctx, &super::saved::load_all(None)?);
         let providers = backend.providers();
-        register_warehouse(&ctx, &warehouse, providers, tables.as_of.clone())?;
+        register_warehouse(&ctx, &warehouse, providers, tables.as_of.clone()).await?;
         for (name, path) in &tables.extra {
             register_file(&ctx, name, path, providers).await?;
         }

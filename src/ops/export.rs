@@ -18,6 +18,7 @@ use crate::ops::output::Format;
 use crate::progress::{human_bytes, Progress};
 use crate::storage::delta::{self, TableWriter};
 use crate::storage::files::{check_free, Codec, IfExists, NewDir, NewFile, ParquetFile, ParquetSettings};
+use crate::storage::store::is_remote;
 
 /// Compression of Parquet output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -86,6 +87,10 @@ fn parquet_settings(options: &ExportOptions) -> ParquetSettings {
 /// Check the request before any work: output free (or `overwrite`), parent present, options fit the format.
 pub fn check(options: &ExportOptions, columns: &[String]) -> Result<()> {
     let out = &options.out;
+    if is_remote(out) {
+        let problem = "export writes to local disk; a warehouse on object storage takes new rows by ingest";
+        return Err(Error::setting("out", out.display(), problem));
+    }
     check_free(out, options.overwrite)?;
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.is_dir() {

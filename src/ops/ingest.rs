@@ -23,6 +23,7 @@ use crate::storage::files::ParquetSettings;
 use crate::storage::lock::WriteLock;
 use crate::storage::manifest::MANIFEST;
 use crate::storage::schema::{builtin, schema};
+use crate::storage::store::is_remote;
 use crate::storage::text;
 
 /// What to ingest and how.
@@ -111,13 +112,15 @@ fn load_all(options: &IngestOptions) -> Result<Loaded> {
 
 /// Ingest `options.files` into warehouse `warehouse`.
 pub async fn ingest(warehouse: &Path, options: &IngestOptions) -> Result<IngestReport> {
-    if !warehouse.is_dir() {
+    let remote = is_remote(warehouse);
+    if !remote && !warehouse.is_dir() {
         return Err(Error::NoWarehouse { path: warehouse.to_path_buf(), source: None });
     }
     let incoming = load_all(options)?;
     let table = incoming.table;
     let dir = warehouse.join(table);
-    if warehouse.join(format!("{table}.parquet")).exists() || (dir.exists() && !delta::is_delta(&dir)) {
+    let is_delta = delta::exists(&dir).await?;
+    if warehouse.join(format!("{table}.parquet")).exists() || (dir.exists() && !is_delta) {
         let problem = if dir.join(MANIFEST).is_file() {
             format!(
                 "it is in the format of chiso before Delta Lake; `chiso upgrade --warehouse {}` makes it a \
@@ -130,8 +133,11 @@ pub async fn ingest(warehouse: &Path, options: &IngestOptions) -> Result<IngestR
         return Err(Error::Invalid { what: format!("table {table} in {}", warehouse.display()), problem });
     }
 
-    let _lock = WriteLock::acquire(warehouse, options.wait)?;
-    let old = if delta::is_delta(&dir) { Some(delta::open(&dir, None).await?) } else { None };
+    // One writer at a time on a local warehouse. On object storage there is no lock: a writer
+    // that commits first wins, and the other's commit fails with `Error::Conflict` (see
+    // `delta::merge`) instead of adding rows its checks did not see.
+    let _lock = if remote { None } else { Some(WriteLock::acquire(warehouse, options.wait)?) };
+    let old = if is_delta { Some(delta::open(&dir, None).await?) } else { None };
 
     let engine = Engine::local(Some(warehouse.to_path_buf())).await?;
     let key = key_column(table);
@@ -213,7 +219,9 @@ pub async fn ingest(warehouse: &Path, options: &IngestOptions) -> Result<IngestR
     }
 
     // Write: new files first, then one commit makes them the table's next version.
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create", e))?;
+    if !remote {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create", e))?;
+    }
     let rows: usize = sorted.iter().map(|b| b.num_rows()).sum();
     let mut writer = TableWriter::new(&dir, &schema(table), &ParquetSettings::default(), None)?;
     let version = match &old {

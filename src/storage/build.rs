@@ -12,8 +12,10 @@ use datafusion::prelude::SessionContext;
 
 use super::datasets::Datasets;
 use super::delta::{self, TableWriter};
-use super::files::{IfExists, NewDir, ParquetSettings};
+use super::files::{IfExists, ParquetSettings};
 use super::schema::{schema, TableDef, TABLES};
+use super::store::is_remote;
+use super::warehouse::NewWarehouse;
 use crate::error::{Error, Result};
 
 /// Read every CSV file of one curated table into record batches of its schema.
@@ -46,7 +48,9 @@ pub async fn sort_batches(def: &TableDef, batches: Vec<RecordBatch>) -> Result<V
 /// Write table `def` into a new directory `dir`: a Delta table whose first version is one sorted
 /// data file.
 pub async fn write_table(def: &TableDef, batches: Vec<RecordBatch>, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", e))?;
+    if !is_remote(dir) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create", e))?;
+    }
     let sorted = sort_batches(def, batches).await?;
     let schema = schema(def.name);
     let mut writer = TableWriter::new(dir, &schema, &ParquetSettings::default(), None)?;
@@ -56,15 +60,16 @@ pub async fn write_table(def: &TableDef, batches: Vec<RecordBatch>, dir: &Path) 
     delta::create(dir, &schema, &[], writer.finish().await?).await
 }
 
-/// Build every curated table from `datasets` into the directory `out`, which appears whole when
-/// the build succeeds and is left as it was when it fails. An `out` that is already there is
+/// Build every curated table from `datasets` into the warehouse `out`. A local one appears whole
+/// when the build succeeds and is left as it was when it fails; an `out` that is already there is
 /// replaced, or, with [`IfExists::Keep`], kept (another process built it) and this build dropped.
+/// On object storage each table appears whole, and `out` must hold none yet ([`NewWarehouse`]).
 pub async fn build_warehouse(
     datasets: &Datasets,
     out: &Path,
     if_exists: IfExists,
 ) -> Result<Vec<(String, usize)>> {
-    let new = NewDir::create(out)?;
+    let new = NewWarehouse::create(out).await?;
     let mut counts = Vec::new();
     for def in TABLES {
         let batches = read_table(datasets, def)?;

@@ -27,6 +27,7 @@ use futures::TryStreamExt;
 use url::Url;
 
 use super::files::ParquetSettings;
+use super::store::{self, place, Place};
 use super::text;
 use crate::error::{Error, Result};
 
@@ -40,9 +41,17 @@ pub const LOG_DIR: &str = "_delta_log";
 /// Delta has no sort order of its own; other readers ignore the property.
 pub const SORT_ORDER: &str = "chiso.sortOrder";
 
-/// True when directory `dir` is a Delta table.
+/// True when the local directory `dir` is a Delta table.
 pub fn is_delta(dir: &Path) -> bool {
     dir.join(LOG_DIR).is_dir()
+}
+
+/// True when `dir`, a local directory or an object-store URL, is a Delta table.
+pub async fn exists(dir: &Path) -> Result<bool> {
+    match place(dir)? {
+        Place::Local => Ok(is_delta(dir)),
+        Place::Remote(url) => store::has_log(&url).await,
+    }
 }
 
 /// Which version of a table to read: a version number, or the version current at a time.
@@ -101,11 +110,19 @@ pub struct TableFiles {
     pub schema: Option<SchemaRef>,
 }
 
-/// A local directory as the URL deltalake takes.
+/// A table's location (a local directory or an object-store URL) as the URL deltalake takes.
 fn url_of(dir: &Path) -> Result<Url> {
-    let abs = std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
-    Url::from_directory_path(&abs)
-        .map_err(|_| Error::Internal(format!("{} cannot be written as a URL", abs.display())))
+    match place(dir)? {
+        Place::Remote(url) => {
+            store::register_s3();
+            Ok(url)
+        }
+        Place::Local => {
+            let abs = std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
+            Url::from_directory_path(&abs)
+                .map_err(|_| Error::Internal(format!("{} cannot be written as a URL", abs.display())))
+        }
+    }
 }
 
 /// `action` on table `dir` failed with `e`.
@@ -373,7 +390,9 @@ async fn commit(
         .await
         .map_err(|e| match e {
             DeltaTableError::Transaction { source: TransactionError::CommitConflict(conflict) } => {
-                Error::Conflict { table: dir.display().to_string(), detail: conflict.to_string() }
+                // The first line says what happened; deltalake's help that follows is about its API.
+                let detail = conflict.to_string().lines().next().unwrap_or_default().to_string();
+                Error::Conflict { table: dir.display().to_string(), detail }
             }
             e => failed(dir, "commit to it", e),
         })?;

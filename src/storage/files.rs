@@ -15,6 +15,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 
+use super::store::{place, Place};
 use super::text;
 use crate::error::{Error, Result};
 
@@ -48,6 +49,11 @@ pub struct NewFile {
 impl NewFile {
     /// Start a file that will become `target`, in `target`'s directory (which must exist).
     pub fn create(target: &Path) -> Result<Self> {
+        if place(target)? != Place::Local {
+            let problem =
+                "results are written to local files; tables go to object storage by build or ingest";
+            return Err(Error::Usage(format!("{}: {problem}", target.display())));
+        }
         if target.is_dir() {
             return Err(Error::Usage(format!("{}: is a directory; give a file name", target.display())));
         }

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use super::build::build_warehouse;
 use super::datasets::{Datasets, FINGERPRINT};
 use super::delta::{self, AsOf, TableFiles, LOG_DIR};
-use super::files::IfExists;
+use super::files::{IfExists, NewDir};
 use super::manifest::{self, MANIFEST};
+use super::store::{self, is_remote, place, Place};
 use crate::error::{Error, Result};
 
 /// The cache directory chiso keeps its default warehouse (and shell history) in:
@@ -48,8 +49,22 @@ pub struct FoundTable {
     pub path: PathBuf,
 }
 
-/// The tables of warehouse `dir`: each `NAME.parquet` file, and each `NAME/` directory holding
-/// Parquet files or `key=value` partition directories.
+/// The tables of warehouse `dir`, a local directory (see [`scan_warehouse`]) or an object-store
+/// URL, whose tables are the directories right under it.
+pub async fn tables(dir: &Path) -> Result<Vec<FoundTable>> {
+    let Place::Remote(url) = place(dir)? else { return scan_warehouse(dir) };
+    let mut tables: Vec<FoundTable> = store::list_dirs(&url)
+        .await?
+        .into_iter()
+        .filter(|name| !name.starts_with('.') && !name.starts_with('_'))
+        .map(|name| FoundTable { path: dir.join(&name), name })
+        .collect();
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(tables)
+}
+
+/// The tables of the local warehouse `dir`: each `NAME.parquet` file, and each `NAME/` directory
+/// holding Parquet files or `key=value` partition directories.
 /// Hidden entries (names starting with `.` or `_`) are skipped: they are temporary or internal.
 pub fn scan_warehouse(dir: &Path) -> Result<Vec<FoundTable>> {
     let entries = std::fs::read_dir(dir)
@@ -111,9 +126,17 @@ pub fn is_warehouse(dir: &Path) -> bool {
 /// Delta log, or from the manifest of a table chiso wrote before Delta Lake (which has only one
 /// version). `None` for a plain directory of Parquet files.
 pub async fn table_files(dir: &Path, as_of: Option<&AsOf>) -> Result<Option<TableFiles>> {
-    if delta::is_delta(dir) {
+    if delta::exists(dir).await? {
         let table = delta::open(dir, as_of).await?;
         return delta::files_of(&table, dir).map(Some);
+    }
+    if is_remote(dir) {
+        return Err(Error::Invalid {
+            what: format!("table {}", dir.display()),
+            problem:
+                "is not a Delta table (no _delta_log/); chiso reads only Delta tables from object storage"
+                    .into(),
+        });
     }
     let listed = manifest::read(dir)?;
     match (listed, as_of) {
@@ -124,6 +147,51 @@ pub async fn table_files(dir: &Path, as_of: Option<&AsOf>) -> Result<Option<Tabl
             ),
         }),
         (listed, _) => Ok(listed),
+    }
+}
+
+/// A warehouse being written. A local one is built in a temporary directory beside its target
+/// and appears whole when published; object storage has no rename, so there each table appears
+/// whole by its own commit, and the prefix must hold no tables to begin with.
+pub enum NewWarehouse {
+    /// A local directory, published by one rename.
+    Local(NewDir),
+    /// A prefix of a bucket, written in place.
+    Remote(PathBuf),
+}
+
+impl NewWarehouse {
+    /// Start writing the warehouse `out`.
+    pub async fn create(out: &Path) -> Result<Self> {
+        match place(out)? {
+            Place::Local => Ok(NewWarehouse::Local(NewDir::create(out)?)),
+            Place::Remote(url) => {
+                let there = store::list_dirs(&url).await?;
+                if !there.is_empty() {
+                    return Err(Error::Usage(format!(
+                        "{url} already holds tables ({}); write to a new prefix, or remove them first",
+                        there.join(", ")
+                    )));
+                }
+                Ok(NewWarehouse::Remote(out.to_path_buf()))
+            }
+        }
+    }
+
+    /// Where the tables go while it is written.
+    pub fn path(&self) -> &Path {
+        match self {
+            NewWarehouse::Local(new) => new.path(),
+            NewWarehouse::Remote(out) => out,
+        }
+    }
+
+    /// Make it the warehouse (see [`NewDir::publish`]); returns whether it now is.
+    pub fn publish(self, if_exists: IfExists) -> Result<bool> {
+        match self {
+            NewWarehouse::Local(new) => new.publish(if_exists),
+            NewWarehouse::Remote(_) => Ok(true),
+        }
     }
 }
 

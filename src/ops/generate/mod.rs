@@ -24,9 +24,11 @@ use crate::progress::Progress;
 use crate::storage::build::{read_table, write_table};
 use crate::storage::datasets::Datasets;
 use crate::storage::delta::{self, TableWriter, Written};
-use crate::storage::files::{check_free, Codec, IfExists, NewDir, ParquetSettings};
+use crate::storage::files::{check_free, Codec, IfExists, ParquetSettings};
 use crate::storage::schema::{builtin, schema, TABLES};
+use crate::storage::store::is_remote;
 use crate::storage::text::strings;
+use crate::storage::warehouse::NewWarehouse;
 
 /// The level of the generated units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -300,10 +302,12 @@ pub async fn generate(opts: &GenerateOptions) -> Result<GenerateReport> {
     let total: u64 = units.iter().map(|u| (days - first_day(opts.seed, u.code(), days)) as u64).sum::<u64>()
         * opts.indicators as u64;
 
-    let new = NewDir::create(&opts.out)?;
+    let new = NewWarehouse::create(&opts.out).await?;
     let tmp = new.path();
     let obs = tmp.join("observations");
-    std::fs::create_dir_all(&obs).map_err(|e| Error::io(&obs, "create", e))?;
+    if !is_remote(&obs) {
+        std::fs::create_dir_all(&obs).map_err(|e| Error::io(&obs, "create", e))?;
+    }
     let result = async {
         for def in TABLES.iter().filter(|d| d.name != "observations") {
             let batches = if def.name == "sources" {
