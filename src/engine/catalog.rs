@@ -167,7 +167,11 @@ async fn open_listing(
             let urls = m
                 .files
                 .iter()
-                .map(|f| table_url(&path.join(f)))
+                // A Delta log may name a file by its full URL (a table cloned from another).
+                .map(|f| match f.contains("://") {
+                    true => ListingTableUrl::parse(f).map_err(Error::from),
+                    false => table_url(&path.join(f)),
+                })
                 .collect::<Result<Vec<_>>>()
                 .map_err(plan_error)?;
             let order: Vec<SortExpr> =
