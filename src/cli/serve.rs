@@ -104,7 +104,8 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<()> {
         postgres::prepare(&mut ctx)?;
     }
     let ctx = limited(ctx, limits);
-    let tables = Tables { warehouse: cli.warehouse.clone(), extra: cli.tables.clone() };
+    let tables =
+        Tables { warehouse: cli.warehouse.clone(), extra: cli.tables.clone(), as_of: cli.as_of.clone() };
     let engine = Engine::new(ctx, Arc::new(Local), &tables).await?;
     if let Some(dir) = &args.queries {
         engine.add_saved_queries(&load_all(Some(dir))?);
