@@ -43,9 +43,15 @@ fn two_free_ports() -> (String, String) {
 }
 
 fn service(args: &[&str], log: &Path) -> Child {
+    service_with(args, log, &[])
+}
+
+/// A chiso service with more environment (an S3 endpoint and credentials).
+fn service_with(args: &[&str], log: &Path, env: &[(&str, String)]) -> Child {
     let log = std::fs::File::create(log).unwrap();
     Command::new(env!("CARGO_BIN_EXE_chiso"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env_remove("CHISO_CLUSTER")
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
@@ -68,12 +74,18 @@ fn wait_for_port(port: u16, what: &str, child: &mut Child) {
 /// Start a scheduler and `executors` executors (2 task slots each) on free loopback ports, and wait
 /// until a query runs on them.
 fn start(executors: usize, wh: &str) -> Cluster {
+    start_with(executors, wh, &[])
+}
+
+/// [`start`], the services and the first query given `env` too.
+fn start_with(executors: usize, wh: &str, env: &[(&str, String)]) -> Cluster {
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
-    let mut scheduler = service(
+    let mut scheduler = service_with(
         &["scheduler", "--bind", &bind, "--executor-timeout", "4"],
         &work.path().join("scheduler.log"),
+        env,
     );
     wait_for_port(port, "scheduler", &mut scheduler);
     let mut cluster = Cluster { url: format!("df://{bind}"), scheduler, executors: Vec::new(), work };
@@ -94,7 +106,7 @@ fn start(executors: usize, wh: &str) -> Cluster {
             "--work-dir",
             dir.to_str().unwrap(),
         ];
-        let mut child = service(&args, &cluster.work.path().join(format!("executor-{i}.log")));
+        let mut child = service_with(&args, &cluster.work.path().join(format!("executor-{i}.log")), env);
         let grpc_port = grpc.parse().unwrap();
         wait_for_port(grpc_port, "executor", &mut child);
         cluster.executors.push(child);
@@ -102,8 +114,9 @@ fn start(executors: usize, wh: &str) -> Cluster {
     if executors > 0 {
         let deadline = Instant::now() + Duration::from_secs(60);
         let query = ["--cluster", &cluster.url, "--timeout", "20", "--warehouse", wh, "query", "select 1"];
+        let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         loop {
-            let run = chiso(&query);
+            let run = common::chiso_env(&query, &vars);
             if run.code == 0 {
                 break;
             }
@@ -426,4 +439,35 @@ fn a_warehouse_the_cluster_cannot_see_is_an_error_not_an_empty_answer() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_warehouse_on_s3_needs_no_shared_file_system() {
+    let Some(s3) = common::moto(&[]) else { return };
+    s3.bucket("chiso-cluster");
+    let wh = "s3://chiso-cluster/wh";
+    s3.ok(&["build", "--out", wh]);
+    let cluster = start_with(2, wh, &s3.env());
+    let remote = ["--cluster", cluster.url.as_str(), "--timeout", "120", "--warehouse", wh];
+    for args in [
+        &["query", "select indicator, count(*), sum(value) from observations group by indicator"][..],
+        &["run", "latest_by_province"][..],
+    ] {
+        let here = s3.ok(&[&["--warehouse", wh], args, &["--format", "csv"]].concat());
+        let there = s3.ok(&[&remote[..], args, &["--format", "csv"]].concat());
+        assert_eq!(canonical(&here), canonical(&there), "{args:?}");
+        assert!(canonical(&here).len() > 1, "{args:?}: {here}");
+    }
+}
+
+#[test]
+fn a_second_executor_on_taken_ports_says_which_to_set() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (_, grpc) = two_free_ports();
+    let run =
+        chiso(&["executor", "--scheduler", "127.0.0.1:1", "--flight-port", &port, "--grpc-port", &grpc]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("port {port} (--flight-port)")), "{}", run.stderr);
+    assert!(run.stderr.contains("give this one other ports, e.g. --flight-port"), "{}", run.stderr);
 }

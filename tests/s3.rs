@@ -3,92 +3,9 @@
 //! `CHISO_REQUIRE_CLIENTS=1` makes them fail).
 mod common;
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{parse_csv, Run, OBS_HEADER};
-
-/// A moto S3 server on a free loopback port, stopped when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-    python: PathBuf,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Start moto (with `extra` environment, e.g. to require credentials), or `None` when it is not installed.
-fn moto(extra: &[(&str, &str)]) -> Option<Moto> {
-    let python = common::delta_python()?;
-    let server = python.with_file_name("moto_server");
-    if !server.is_file() {
-        assert!(
-            std::env::var_os("CHISO_REQUIRE_CLIENTS").is_none(),
-            "no moto_server beside {}",
-            python.display()
-        );
-        eprintln!("skipped: no moto_server beside {} (.ci/run installs moto)", python.display());
-        return None;
-    }
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(&server)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .envs(extra.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not start on port {port}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(Moto { child, endpoint: format!("http://127.0.0.1:{port}"), python })
-}
-
-impl Moto {
-    fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ACCESS_KEY_ID", "test".into()),
-            ("AWS_SECRET_ACCESS_KEY", "test".into()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            ("AWS_ALLOW_HTTP", "true".into()),
-        ]
-    }
-
-    fn bucket(&self, name: &str) {
-        let code = "import sys, boto3; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', \
-                    aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket=sys.argv[2])";
-        common::python_out(&self.python, code, &[&self.endpoint, name]);
-    }
-
-    fn chiso(&self, args: &[&str]) -> Run {
-        let env = self.env();
-        let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        common::chiso_env(args, &vars)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let run = self.chiso(args);
-        assert_eq!(run.code, 0, "chiso {args:?} failed: {}", run.stderr);
-        run.stdout
-    }
-
-    fn count(&self, wh: &str, extra: &[&str]) -> u64 {
-        let mut args =
-            vec!["query", "select count(*) from observations", "--warehouse", wh, "--format", "csv"];
-        args.extend_from_slice(extra);
-        parse_csv(&self.ok(&args))[0][0].parse().unwrap()
-    }
-}
+use common::{moto, parse_csv, Run, OBS_HEADER};
 
 /// An ingest file of `n` new e-ID figures for Nghệ An, keys `{prefix}-0` on.
 fn figures(dir: &Path, prefix: &str, n: usize) -> PathBuf {

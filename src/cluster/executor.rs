@@ -5,9 +5,11 @@ use std::sync::Arc;
 use ballista_core::extension::ballista_scalar_functions;
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 
 use super::{start_error, Address};
 use crate::error::{Error, Result};
+use crate::storage::store::Stores;
 
 /// How long an executor waits at start-up for its scheduler to listen.
 const SCHEDULER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -31,6 +33,25 @@ pub struct ExecutorOptions {
     pub work_dir: Option<String>,
     /// Memory for all the tasks of this executor, in bytes; beyond it they spill to disk.
     pub memory_limit: Option<usize>,
+}
+
+/// Refuse to start on ports another process (another executor, say) already listens on, saying
+/// which to set instead: Ballista would log the failure and keep running without its services.
+fn free_ports(options: &ExecutorOptions) -> Result<()> {
+    for (port, flag) in [(options.flight_port, "--flight-port"), (options.grpc_port, "--grpc-port")] {
+        if let Err(e) = std::net::TcpListener::bind((options.bind_host.as_str(), port)) {
+            let (flight, grpc) = (options.flight_port + 10, options.grpc_port + 10);
+            return Err(Error::Cluster {
+                message: format!(
+                    "port {port} ({flag}) on {} is taken ({e}), perhaps by another executor on this machine; \
+                     give this one other ports, e.g. --flight-port {flight} --grpc-port {grpc}",
+                    options.bind_host
+                ),
+                source: None,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Run the executor until the process is stopped.
@@ -62,6 +83,17 @@ pub async fn serve(options: &ExecutorOptions) -> Result<()> {
     if let Some(n) = options.concurrency {
         config.vcores = n;
     }
+    // Each task's runtime reads `s3://` warehouses from the environment's credentials (Ballista's
+    // own runtime knows only local files); spills go to the work directory, as Ballista's do.
+    let work_dir = options.work_dir.clone();
+    config.override_runtime_producer = Some(Arc::new(move |_| {
+        let mut runtime = RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(Stores::default()));
+        if let Some(dir) = &work_dir {
+            runtime = runtime.with_temp_file_path(dir.clone());
+        }
+        Ok(Arc::new(runtime.build()?))
+    }));
+    free_ports(options)?;
     // Ballista retries an absent scheduler forever, logging twice a second: wait here instead, then
     // say what is missing.
     if let Err(why) = super::reachable(&options.scheduler, SCHEDULER_PATIENCE).await {

@@ -14,6 +14,7 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::listing::ListingTable;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::QueryPlanner;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
@@ -22,6 +23,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::{start_error, Address};
 use crate::error::{Error, Result};
+use crate::storage::store::Stores;
 
 /// How to run the scheduler.
 #[derive(Debug, Clone)]
@@ -62,7 +64,11 @@ pub async fn serve(options: &SchedulerOptions) -> Result<()> {
 
 /// Ballista's default session, plus chiso's functions and a planner that checks the warehouse is here.
 fn session_with_functions(config: SessionConfig) -> datafusion::error::Result<SessionState> {
+    // `s3://` warehouses are listed through stores made from the environment's credentials.
+    let runtime =
+        RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(Stores::default())).build_arc()?;
     let state = SessionStateBuilder::new_from_existing(default_session_builder(config)?)
+        .with_runtime_env(runtime)
         .with_query_planner(Arc::new(SharedWarehousePlanner))
         .build();
     let ctx = SessionContext::new_with_state(state);

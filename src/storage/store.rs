@@ -9,6 +9,8 @@
 use std::path::Path;
 use std::sync::{Arc, Once};
 
+use datafusion::error::DataFusionError;
+use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use deltalake::logstore::{
     default_logstore, logstore_factories, object_store_factories, LogStore, LogStoreFactory,
     ObjectStoreFactory, ObjectStoreRef, StorageConfig,
@@ -68,6 +70,36 @@ pub fn s3_store(url: &Url) -> Result<Arc<dyn ObjectStore>> {
         ))
     })?;
     Ok(Arc::new(store))
+}
+
+/// DataFusion's object-store registry, with the store of an `s3://` bucket made from the
+/// environment the first time a plan reads from it: what a cluster's scheduler and executors,
+/// which are sent plans over any bucket, read through.
+#[derive(Debug, Default)]
+pub struct Stores {
+    known: DefaultObjectStoreRegistry,
+}
+
+impl ObjectStoreRegistry for Stores {
+    fn register_store(&self, url: &Url, store: Arc<dyn ObjectStore>) -> Option<Arc<dyn ObjectStore>> {
+        self.known.register_store(url, store)
+    }
+
+    fn deregister_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        self.known.deregister_store(url)
+    }
+
+    fn get_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        if let Ok(store) = self.known.get_store(url) {
+            return Ok(store);
+        }
+        if !SCHEMES.contains(&url.scheme()) {
+            return self.known.get_store(url);
+        }
+        let store = s3_store(url).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        self.known.register_store(url, store.clone());
+        Ok(store)
+    }
 }
 
 /// Make deltalake able to open `s3://` tables (once per process): its stores come from

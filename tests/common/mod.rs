@@ -1,8 +1,10 @@
 //! Helpers for the end-to-end tests: run the real `chiso` binary and look at what it did.
 #![allow(dead_code)]
 use std::io::Write;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The seed reports, kept outside the repository in `../shared/seeds`.
 pub fn seeds() -> PathBuf {
@@ -180,4 +182,91 @@ pub fn python_out(python: &Path, code: &str, args: &[&str]) -> String {
 pub fn python_delta_rows(python: &Path, dir: &Path) -> u64 {
     let code = "import sys, deltalake; print(deltalake.DeltaTable(sys.argv[1]).to_pyarrow_table().num_rows)";
     python_out(python, code, &[dir.to_str().unwrap()]).parse().expect("a row count")
+}
+
+/// A moto S3 server on a free loopback port, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// The Python it runs under (with boto3 and deltalake).
+    pub python: PathBuf,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start moto (with `extra` environment, e.g. to require credentials), or `None` when it is not installed.
+pub fn moto(extra: &[(&str, &str)]) -> Option<Moto> {
+    let python = delta_python()?;
+    let server = python.with_file_name("moto_server");
+    if !server.is_file() {
+        assert!(
+            std::env::var_os("CHISO_REQUIRE_CLIENTS").is_none(),
+            "no moto_server beside {}",
+            python.display()
+        );
+        eprintln!("skipped: no moto_server beside {} (.ci/run installs moto)", python.display());
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(&server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .envs(extra.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not start on port {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(Moto { child, endpoint: format!("http://127.0.0.1:{port}"), python })
+}
+
+impl Moto {
+    /// The environment that points chiso at this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+        ]
+    }
+
+    /// Create a bucket.
+    pub fn bucket(&self, name: &str) {
+        let code = "import sys, boto3; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', \
+                    aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket=sys.argv[2])";
+        python_out(&self.python, code, &[&self.endpoint, name]);
+    }
+
+    /// Run chiso against this server.
+    pub fn chiso(&self, args: &[&str]) -> Run {
+        let env = self.env();
+        let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        chiso_env(args, &vars)
+    }
+
+    /// Run chiso against this server; it must succeed. Returns its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let run = self.chiso(args);
+        assert_eq!(run.code, 0, "chiso {args:?} failed: {}", run.stderr);
+        run.stdout
+    }
+
+    /// The rows of `observations` in warehouse `wh`.
+    pub fn count(&self, wh: &str, extra: &[&str]) -> u64 {
+        let mut args =
+            vec!["query", "select count(*) from observations", "--warehouse", wh, "--format", "csv"];
+        args.extend_from_slice(extra);
+        parse_csv(&self.ok(&args))[0][0].parse().unwrap()
+    }
 }
