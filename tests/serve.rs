@@ -69,23 +69,7 @@ fn serve(args: &[&str], vars: &[(&str, &str)]) -> Server {
 
 /// The clients' Python, or `None` (after saying why) when they are not installed here.
 fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("CHISO_SERVE_PYTHON").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data/serve-venv/bin/python")
-    });
-    let works = Command::new(&path)
-        .args(["-c", "import psycopg, adbc_driver_flightsql, pyarrow"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if works {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CHISO_REQUIRE_CLIENTS").is_none(),
-        "the client venv is missing at {} (.ci/run makes it)",
-        path.display()
-    );
-    eprintln!("skipped: no psycopg/ADBC venv at {} (.ci/run makes it)", path.display());
-    None
+    common::venv_python("CHISO_SERVE_PYTHON", "psycopg, adbc_driver_flightsql, pyarrow")
 }
 
 fn script() -> PathBuf {

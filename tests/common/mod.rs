@@ -140,27 +140,29 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     out
 }
 
-/// A Python with the `deltalake` package (`CHISO_PYTHON`, default the venv `.ci/run` makes), or
-/// `None` (after saying why) when there is none here; with `CHISO_REQUIRE_CLIENTS` set (CI) a
-/// missing one fails the test instead.
-pub fn delta_python() -> Option<PathBuf> {
-    let path = std::env::var_os("CHISO_PYTHON")
+/// The Python of the venv `.ci/run` makes (or the one `variable` names) when it can `import`
+/// `modules`, else `None` (after saying why); with `CHISO_REQUIRE_CLIENTS` set (CI) a missing one
+/// fails the test instead.
+pub fn venv_python(variable: &str, modules: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(variable)
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-data/serve-venv/bin/python"));
     let works = Command::new(&path)
-        .args(["-c", "import deltalake, pyarrow"])
+        .args(["-c", &format!("import {modules}")])
         .output()
         .is_ok_and(|o| o.status.success());
     if works {
         return Some(path);
     }
-    assert!(
-        std::env::var_os("CHISO_REQUIRE_CLIENTS").is_none(),
-        "no Python with deltalake at {} (.ci/run makes it)",
-        path.display()
-    );
-    eprintln!("skipped: no Python with deltalake at {} (.ci/run makes it)", path.display());
+    let why = format!("no Python with {modules} at {} (.ci/run makes it)", path.display());
+    assert!(std::env::var_os("CHISO_REQUIRE_CLIENTS").is_none(), "{why}");
+    eprintln!("skipped: {why}");
     None
+}
+
+/// A Python with the `deltalake` package (`CHISO_PYTHON`), as [`venv_python`].
+pub fn delta_python() -> Option<PathBuf> {
+    venv_python("CHISO_PYTHON", "deltalake, pyarrow")
 }
 
 /// Run Python `code` with `args` (as `sys.argv[1:]`) and return its standard output, trimmed.
