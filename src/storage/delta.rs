@@ -404,7 +404,7 @@ async fn commit(
 pub struct Version {
     /// The version number.
     pub version: u64,
-    /// When it was committed (by the committer's clock).
+    /// When it was committed, as `--as-of` reads times.
     pub time: Option<DateTime<Utc>>,
     /// The operation that made it (`CREATE TABLE`, `WRITE`, `MERGE`...).
     pub operation: String,
@@ -432,7 +432,12 @@ pub async fn history(dir: &Path) -> Result<Vec<Version>> {
         }
         versions.push(Version {
             version,
-            time: info.timestamp.and_then(DateTime::from_timestamp_millis),
+            // The time `--as-of` goes by (deltalake's: the log entry's own), which can be a few
+            // milliseconds after the committer's clock in the entry.
+            time: snapshot
+                .version_timestamp(version)
+                .or(info.timestamp)
+                .and_then(DateTime::from_timestamp_millis),
             operation: info.operation.unwrap_or_default(),
             rows,
             files,
