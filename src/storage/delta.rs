@@ -96,8 +96,6 @@ impl std::fmt::Display for AsOf {
 /// The files of one version of a table, as chiso's table provider reads them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TableFiles {
-    /// The version these files make up.
-    pub version: u64,
     /// Data file paths, relative to the table directory (or absolute URLs).
     pub files: Vec<String>,
     /// Columns every file is sorted by (ascending), declared to the engine so it can skip sorts.
@@ -202,13 +200,7 @@ pub fn files_of(table: &DeltaTable, dir: &Path) -> Result<TableFiles> {
     files.sort();
     let schema: Schema =
         snapshot.schema().as_ref().try_into_arrow().map_err(|e| failed(dir, "read its schema", e.into()))?;
-    Ok(TableFiles {
-        version: snapshot.version(),
-        files,
-        sort_order,
-        file_values,
-        schema: Some(Arc::new(schema)),
-    })
+    Ok(TableFiles { files, sort_order, file_values, schema: Some(Arc::new(schema)) })
 }
 
 /// From a file's Delta statistics (`{"numRecords":…,"minValues":{…},"maxValues":{…},"nullCount":{…}}`),

@@ -1,8 +1,10 @@
-//! Bytes on disk, in one place. Every file and directory chiso writes (warehouse tables, manifests,
-//! exports, `--out` results, charts) is made under a hidden temporary name beside its target
-//! (`.chiso-XXXXXX.tmp`, with the target's extension after it), synced, and renamed into place, so it appears complete or not at all; an
-//! unpublished one is removed when dropped. Also here: the one overwrite check, and the one
-//! description of how chiso writes Parquet ([`ParquetSettings`], [`ParquetFile`]).
+//! Local files, in one place. Every file and directory chiso writes on local disk outside a Delta
+//! table's commits (a new warehouse directory, exports, `--out` results, charts) is made under a
+//! hidden temporary name beside its target (`.chiso-XXXXXX.tmp`, with the target's extension
+//! after it), synced, and renamed into place, so it appears complete or not at all; an unpublished
+//! one is removed when dropped. The data files of tables are written by `delta`, which takes
+//! [`ParquetSettings`]. Also here: the one overwrite check, and the one description of how chiso
+//! writes Parquet ([`ParquetSettings`], [`ParquetFile`]).
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

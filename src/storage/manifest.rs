@@ -35,7 +35,6 @@ pub fn read(dir: &Path) -> Result<Option<TableFiles>> {
                 problem: format!("not a valid table manifest ({e}); the table is damaged"),
             })?;
             Ok(Some(TableFiles {
-                version: 0,
                 files: m.files,
                 sort_order: m.sort_order,
                 file_values: m.file_values,
