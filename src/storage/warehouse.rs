@@ -126,17 +126,11 @@ pub fn is_warehouse(dir: &Path) -> bool {
 /// Delta log, or from the manifest of a table chiso wrote before Delta Lake (which has only one
 /// version). `None` for a plain directory of Parquet files.
 pub async fn table_files(dir: &Path, as_of: Option<&AsOf>) -> Result<Option<TableFiles>> {
-    if delta::exists(dir).await? {
+    // On object storage every table is a Delta table: opening it is the check (one listing of
+    // its log, not two); a prefix without a log fails there with deltalake's "not a Delta table".
+    if is_remote(dir) || delta::is_delta(dir) {
         let table = delta::open(dir, as_of).await?;
         return delta::files_of(&table, dir).map(Some);
-    }
-    if is_remote(dir) {
-        return Err(Error::Invalid {
-            what: format!("table {}", dir.display()),
-            problem:
-                "is not a Delta table (no _delta_log/); chiso reads only Delta tables from object storage"
-                    .into(),
-        });
     }
     let listed = manifest::read(dir)?;
     match (listed, as_of) {
