@@ -366,6 +366,65 @@ fn a_cluster_without_executors_times_out_with_a_message() {
     );
 }
 
+#[test]
+fn a_query_past_its_time_limit_is_cancelled_on_the_cluster() {
+    let (_d, wh) = generated();
+    // The scheduler logs each cancellation it is asked for at level info.
+    let cluster = start_with(1, &wh, &[("RUST_LOG", "info".to_string())]);
+    // The self-join of the test above, which runs for longer than 2 s.
+    let sql = "select a.district_code, count(*) n from observations a join observations b \
+               on a.district_code = b.district_code and a.indicator = b.indicator \
+               and a.period_end = b.period_end + interval '1 day' group by 1";
+    let run = chiso(&["--cluster", &cluster.url, "--timeout", "2", "--warehouse", &wh, "query", sql]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("did not finish within 2 s"), "{}", run.stderr);
+    assert!(!run.stderr.contains("could not cancel"), "{}", run.stderr);
+    // The client asked before it exited; the scheduler cancels the job's tasks.
+    let log = cluster.work.path().join("scheduler.log");
+    let cancelled =
+        |text: &str| text.contains("Received cancellation request for job") && text.contains("Job cancelled");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cancelled(&std::fs::read_to_string(&log).unwrap()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(cancelled(&text), "the job was not cancelled: {text}");
+}
+
+/// The data files a plan printed by EXPLAIN reads.
+fn files_read(explained: &str) -> std::collections::BTreeSet<String> {
+    explained
+        .split(|c: char| c == '/' || c == '[' || c == ':' || c.is_whitespace() || c == ',')
+        .filter(|word| word.starts_with("part-") && word.ends_with(".parquet"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_cluster_reads_only_the_files_a_filter_leaves_and_broadcasts_small_tables() {
+    let (_d, wh) = generated();
+    let cluster = start(1, &wh);
+    let remote = ["--cluster", cluster.url.as_str(), "--timeout", "120", "--warehouse", &wh];
+    let here = |sql: &str| common::ok(&["--warehouse", &wh, "query", sql, "--format", "csv"]);
+    let there = |sql: &str| common::ok(&[&remote[..], &["query", sql, "--format", "csv"]].concat());
+    // The generated warehouse writes each indicator's observations to files of their own.
+    let indicator = here("select min(indicator) from observations").lines().nth(1).unwrap().to_string();
+    let all = files_read(&there("explain select sum(value) from observations"));
+    let filtered = format!("explain select sum(value) from observations where indicator = '{indicator}'");
+    let (one_here, one_there) = (files_read(&here(&filtered)), files_read(&there(&filtered)));
+    assert!(all.len() >= 2, "{all:?}");
+    assert!(!one_there.is_empty() && one_there.len() < all.len(), "{one_there:?} of {all:?}");
+    assert_eq!(one_here, one_there, "the cluster reads other files than this process");
+    let none = "select count(*), sum(value) from observations where indicator = 'no such indicator'";
+    assert_eq!(canonical(&there(none)), canonical(&here(none)));
+    // The suite's join with the small tables `communes` and `provinces` broadcasts them: the
+    // observations are not shuffled to meet them.
+    let join = std::fs::read_to_string(suite_files()[8].clone()).unwrap();
+    assert!(join.contains("JOIN provinces"), "{join}");
+    let plan = there(&format!("explain {join}"));
+    assert!(plan.contains("mode=CollectLeft") && !plan.contains("SortMergeJoin"), "{plan}");
+}
+
 /// Start `chiso ARGS` in a mount namespace of its own where `hidden` is an empty directory: a
 /// machine that does not share the warehouse. None when this system cannot (not root, no unshare).
 fn service_without(hidden: &Path, args: &[&str], log: &Path) -> Option<Child> {

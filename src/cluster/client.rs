@@ -11,9 +11,8 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use super::figures::ExpandFigures;
+use super::planner::ClientPlanner;
 use super::{Address, DEFAULT_SCHEDULER_PORT};
-use crate::engine::catalog::Providers;
 use crate::engine::Backend;
 use crate::error::{Error, Result};
 
@@ -22,11 +21,6 @@ use crate::error::{Error, Result};
 pub struct Cluster;
 
 impl Backend for Cluster {
-    /// Ballista's plan codec knows DataFusion's listing tables, not chiso's manifest tables.
-    fn providers(&self) -> Providers {
-        Providers::Listing
-    }
-
     /// Ballista's plan codec cannot send DESCRIBE (which reads no table): it is answered here.
     fn runs(&self, plan: &LogicalPlan) -> bool {
         !matches!(plan, LogicalPlan::DescribeTable(_))
@@ -57,7 +51,15 @@ pub async fn context(url: &str, config: SessionConfig) -> Result<SessionContext>
     // Ballista 55's adaptive planner never finishes a job whose shuffle stage outputs no rows into a
     // window function (a saved query with no matching figures hung); its static planner does. A
     // session can still opt in with `SET ballista.planner.adaptive.enabled = true`.
-    let config = config.upgrade_for_ballista().set_bool(BALLISTA_ADAPTIVE_PLANNER_ENABLED, false);
+    let mut config = config.upgrade_for_ballista().set_bool(BALLISTA_ADAPTIVE_PLANNER_ENABLED, false);
+    // Ballista 55 turns hash joins off (they cannot spill), so every join became a sort-merge
+    // join of two hash-shuffled sides: the suite's join with `communes` and `provinces` sent all
+    // the observations through shuffle files and ran 8-9x slower than in process. chiso's joins
+    // are with small reference tables, which a hash join broadcasts to every task instead
+    // (Ballista's own thresholds decide what is small). A variable or `SET` can restore Ballista's.
+    if std::env::var_os("DATAFUSION_OPTIMIZER_PREFER_HASH_JOIN").is_none() {
+        config.options_mut().optimizer.prefer_hash_join = true;
+    }
     let state = SessionStateBuilder::new().with_config(config).with_default_features().build();
     let remote = SessionContext::remote_with_state(&format!("df://{address}"), state).await.map_err(|e| {
         Error::Cluster {
@@ -65,9 +67,9 @@ pub async fn context(url: &str, config: SessionConfig) -> Result<SessionContext>
             source: Some(Box::new(e)),
         }
     })?;
-    // Ballista's planner, behind one that expands the table `figures` first.
+    // Ballista's planner, behind one that readies plans for the cluster.
     let state = remote.state();
-    let planner = Arc::new(ExpandFigures(state.query_planner().clone()));
+    let planner = Arc::new(ClientPlanner { ballista: state.query_planner().clone(), scheduler: address });
     Ok(SessionContext::new_with_state(
         SessionStateBuilder::new_from_existing(state).with_query_planner(planner).build(),
     ))

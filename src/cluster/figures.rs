@@ -2,67 +2,47 @@
 //! plan leaves the client each scan of it is replaced by the plan it stands for
 //! ([`crate::engine::figures::logical_plan`]), and the scheduler receives plain SQL operators
 //! over the warehouse's tables.
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use datafusion::catalog::Session;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::context::{QueryPlanner, SessionState};
+use datafusion::execution::context::SessionState;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, Projection};
-use datafusion::physical_plan::ExecutionPlan;
 
 use crate::engine::figures::{is_figures, logical_plan};
 
-/// A query planner that expands `figures` and hands the plan to the one it wraps.
-#[derive(Debug)]
-pub struct ExpandFigures(pub Arc<dyn QueryPlanner + Send + Sync>);
-
-#[async_trait]
-impl QueryPlanner for ExpandFigures {
-    async fn create_physical_plan(
-        &self,
-        plan: &LogicalPlan,
-        session: &dyn Session,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let state = session
-            .as_any()
-            .downcast_ref::<SessionState>()
-            .ok_or_else(|| DataFusionError::Internal("figures needs a DataFusion session state".into()))?;
-        // The plans of the scans, in the order a pre-order walk meets them (the walks below and
-        // above visit leaves in the same order).
-        let mut scans = Vec::new();
-        plan.apply_with_subqueries(|node| {
-            if let LogicalPlan::TableScan(scan) = node {
-                if is_figures(scan) {
-                    scans.push(scan.clone());
-                }
+/// `plan` with each scan of `figures` replaced by the optimized plan it stands for.
+pub async fn expand(plan: &LogicalPlan, state: &SessionState) -> Result<LogicalPlan> {
+    // The plans of the scans, in the order a pre-order walk meets them (the walks below and
+    // above visit leaves in the same order).
+    let mut scans = Vec::new();
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            if is_figures(scan) {
+                scans.push(scan.clone());
             }
-            Ok(TreeNodeRecursion::Continue)
-        })?;
-        if scans.is_empty() {
-            return self.0.create_physical_plan(plan, session).await;
         }
-        let mut expanded = Vec::new();
-        for scan in &scans {
-            // Optimized here (unoptimized, it is too deep for the plan codec), then named.
-            let inner =
-                state.optimize(&logical_plan(state, scan.projection.as_ref(), &scan.filters).await?)?;
-            expanded.push(LogicalPlanBuilder::from(named(inner)?).alias(scan.table_name.clone())?.build()?);
-        }
-        let mut next = expanded.into_iter();
-        let replaced = plan
-            .clone()
-            .transform_down_with_subqueries(|node| match node {
-                LogicalPlan::TableScan(scan) if is_figures(&scan) => match next.next() {
-                    Some(p) => Ok(Transformed::yes(p)),
-                    None => Err(DataFusionError::Internal("a figures scan was not expanded".into())),
-                },
-                other => Ok(Transformed::no(other)),
-            })?
-            .data;
-        self.0.create_physical_plan(&replaced, session).await
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    if scans.is_empty() {
+        return Ok(plan.clone());
     }
+    let mut expanded = Vec::new();
+    for scan in &scans {
+        // Optimized here (unoptimized, it is too deep for the plan codec), then named.
+        let inner = state.optimize(&logical_plan(state, scan.projection.as_ref(), &scan.filters).await?)?;
+        expanded.push(LogicalPlanBuilder::from(named(inner)?).alias(scan.table_name.clone())?.build()?);
+    }
+    let mut next = expanded.into_iter();
+    let replaced = plan
+        .clone()
+        .transform_down_with_subqueries(|node| match node {
+            LogicalPlan::TableScan(scan) if is_figures(&scan) => match next.next() {
+                Some(p) => Ok(Transformed::yes(p)),
+                None => Err(DataFusionError::Internal("a figures scan was not expanded".into())),
+            },
+            other => Ok(Transformed::no(other)),
+        })?
+        .data;
+    Ok(replaced)
 }
 
 /// `plan` with every projected expression aliased to the name its output column has. The

@@ -1,11 +1,16 @@
 //! Distributed execution on Apache DataFusion Ballista (cargo feature `cluster`): chiso's own
 //! scheduler and executor processes, which know chiso's SQL functions, and the client side that
 //! sends a session's queries to them ([`client`]: the context and engine backend the command line
-//! chooses instead of a local one; [`scheduler`]; [`executor`]). The SQL, tables and commands are
-//! the same as in one process. Beside the engine: it imports the engine, never the other way.
+//! chooses instead of a local one; [`planner`], which readies each plan for the cluster with
+//! [`figures`] and [`files`] and cancels abandoned jobs with [`cancel`]; [`scheduler`];
+//! [`executor`]). The SQL, tables and commands are the same as in one process. Beside the engine:
+//! it imports the engine, never the other way.
+pub mod cancel;
 pub mod client;
 pub mod executor;
 pub mod figures;
+pub mod files;
+pub mod planner;
 pub mod scheduler;
 
 use crate::error::{Error, Result};

@@ -25,17 +25,6 @@ use crate::storage::store::{is_remote, place, s3_store, Place};
 use crate::storage::text::retype_text;
 use crate::storage::warehouse::{table_files, tables, FoundTable};
 
-/// The table providers a session's plans may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Providers {
-    /// Any: a table whose files hold one value of some column is a [`FilesTable`], which reads
-    /// only the files a filter can match.
-    Any,
-    /// Only DataFusion's plain listing tables, the kind a cluster's plan codec can send to its
-    /// executors; they read the same rows, without skipping files by their values.
-    Listing,
-}
-
 /// A warehouse directory as a DataFusion schema. Tables are found by listing the directory, and
 /// each is opened (its Parquet footers read) only when a query first names it, so start-up costs
 /// one directory listing however many tables and files the warehouse holds.
@@ -43,22 +32,16 @@ pub enum Providers {
 pub struct WarehouseSchema {
     found: Vec<FoundTable>,
     state: SessionState,
-    providers: Providers,
     as_of: Option<AsOf>,
     open: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
 }
 
 impl WarehouseSchema {
-    /// The schema of warehouse `dir`; `ctx` supplies the Parquet reading options, `providers`
-    /// the kind of table each directory becomes, `as_of` the version of each table read.
-    pub async fn new(
-        dir: &Path,
-        ctx: &SessionContext,
-        providers: Providers,
-        as_of: Option<AsOf>,
-    ) -> Result<Self> {
+    /// The schema of warehouse `dir`; `ctx` supplies the Parquet reading options, `as_of` the
+    /// version of each table read.
+    pub async fn new(dir: &Path, ctx: &SessionContext, as_of: Option<AsOf>) -> Result<Self> {
         let found = tables(dir).await?;
-        Ok(Self { found, state: ctx.state(), providers, as_of, open: Mutex::new(HashMap::new()) })
+        Ok(Self { found, state: ctx.state(), as_of, open: Mutex::new(HashMap::new()) })
     }
 
     fn opened(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
@@ -84,7 +67,7 @@ impl SchemaProvider for WarehouseSchema {
         let Some(found) = self.found.iter().find(|t| t.name == name) else {
             return Ok(None);
         };
-        let opened = open_parquet(&self.state, &found.path, self.providers, self.as_of.as_ref()).await;
+        let opened = open_parquet(&self.state, &found.path, self.as_of.as_ref()).await;
         let table = opened.map_err(|e| match e {
             // chiso's own errors say what and where already; they travel inside DataFusion's.
             DataFusionError::External(inner) => match inner.downcast::<Error>() {
@@ -131,23 +114,20 @@ impl SchemaProvider for WarehouseSchema {
 async fn open_parquet(
     state: &SessionState,
     path: &Path,
-    providers: Providers,
     as_of: Option<&AsOf>,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
     let options =
         ParquetReadOptions::default().to_listing_options(state.config(), state.default_table_options());
-    open_listing(state, path, options, providers, as_of).await
+    open_listing(state, path, options, as_of).await
 }
 
 /// A file or directory as a listing table with `options`; a Delta log (or an old manifest), where
 /// there is one, names the files, and a directory's hive-style `key=value/` partitions become
-/// columns. With [`Providers::Any`], files that hold one value of a column make a [`FilesTable`]
-/// that skips files.
+/// columns. Files that hold one value of a column make a [`FilesTable`], which skips files.
 async fn open_listing(
     state: &SessionState,
     path: &Path,
     options: ListingOptions,
-    providers: Providers,
     as_of: Option<&AsOf>,
 ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
     let plan_error = |e: Error| DataFusionError::External(Box::new(e));
@@ -185,7 +165,7 @@ async fn open_listing(
                 None => config.infer_schema(state).await?,
             };
             let all = ListingTable::try_new(codes_as_views(config, parquet))?;
-            if m.file_values.is_empty() || providers == Providers::Listing {
+            if m.file_values.is_empty() {
                 return Ok(Arc::new(all));
             }
             let files = urls.into_iter().zip(m.files.iter().cloned()).collect();
@@ -229,19 +209,13 @@ fn codes_as_views(config: ListingTableConfig, parquet: bool) -> ListingTableConf
     config.with_schema(schema)
 }
 
-/// Make warehouse `dir` the session's default schema (`datafusion.public`), its tables of the
-/// kind `providers` allows.
+/// Make warehouse `dir` the session's default schema (`datafusion.public`).
 /// A warehouse on object storage has its store registered with the session, which reads its files.
-pub async fn register_warehouse(
-    ctx: &SessionContext,
-    dir: &Path,
-    providers: Providers,
-    as_of: Option<AsOf>,
-) -> Result<()> {
+pub async fn register_warehouse(ctx: &SessionContext, dir: &Path, as_of: Option<AsOf>) -> Result<()> {
     if let Place::Remote(url) = place(dir)? {
         ctx.register_object_store(&url, s3_store(&url)?);
     }
-    let schema = WarehouseSchema::new(dir, ctx, providers, as_of).await?;
+    let schema = WarehouseSchema::new(dir, ctx, as_of).await?;
     let catalog = ctx
         .catalog("datafusion")
         .ok_or_else(|| Error::Internal("the session has no default catalog".into()))?;
@@ -266,13 +240,7 @@ fn table_url(path: &Path) -> Result<ListingTableUrl> {
 
 /// Register one extra file or directory as table `name`; the format comes from the file extension
 /// (`.parquet`, `.csv`, `.json`/`.ndjson`/`.jsonl`), or from the files inside a directory.
-/// `providers` as for [`register_warehouse`].
-pub async fn register_file(
-    ctx: &SessionContext,
-    name: &str,
-    path: &Path,
-    providers: Providers,
-) -> Result<()> {
+pub async fn register_file(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
     let bad = |problem: String| Error::setting("table", format!("{name}={}", path.display()), problem);
     if !path.exists() {
         return Err(bad("no such file or directory".into()));
@@ -290,7 +258,7 @@ pub async fn register_file(
             return Err(bad(format!("unknown format .{other}; use a .parquet, .csv, .json or .ndjson file")))
         }
     };
-    let table = open_listing(&state, path, options, providers, None)
+    let table = open_listing(&state, path, options, None)
         .await
         .map_err(|e| Error::Query(e).context(format!("cannot read table {name} at {}", path.display())))?;
     ctx.register_table(name, table)?;

@@ -88,6 +88,23 @@ impl FilesTable {
             .map(|(url, _)| url.clone())
             .collect()
     }
+
+    /// The plain listing table a scan with `filters` reads: over every file, over the files the
+    /// filters leave, or none when they leave no file. A cluster sends this table instead (its
+    /// plan codec knows listing tables), so its scans skip the same files.
+    pub fn narrowed(&self, filters: &[Expr]) -> Result<Option<Arc<ListingTable>>> {
+        let keep = self.keep(filters);
+        if keep.len() == self.files.len() {
+            return Ok(Some(self.all.clone()));
+        }
+        if keep.is_empty() {
+            return Ok(None);
+        }
+        let config = ListingTableConfig::new_with_multi_paths(keep)
+            .with_listing_options(self.options.clone())
+            .with_schema(self.schema.clone());
+        Ok(Some(Arc::new(ListingTable::try_new(config)?)))
+    }
 }
 
 #[async_trait]
@@ -121,19 +138,11 @@ impl TableProvider for FilesTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let keep = self.keep(filters);
-        if keep.len() == self.files.len() {
-            let plan = self.all.scan(state, projection, filters, limit).await?;
-            return super::ranges::share(plan, state, filters).await;
-        }
-        if keep.is_empty() {
+        let Some(table) = self.narrowed(filters)? else {
             let schema = datafusion::physical_plan::project_schema(&self.schema, projection)?;
             return Ok(Arc::new(EmptyExec::new(schema)));
-        }
-        let config = ListingTableConfig::new_with_multi_paths(keep)
-            .with_listing_options(self.options.clone())
-            .with_schema(self.schema.clone());
-        let plan = ListingTable::try_new(config)?.scan(state, projection, filters, limit).await?;
+        };
+        let plan = table.scan(state, projection, filters, limit).await?;
         super::ranges::share(plan, state, filters).await
     }
 }

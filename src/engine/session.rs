@@ -12,7 +12,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParser, Statement};
 
-use super::catalog::{register_file, register_warehouse, Providers};
+use super::catalog::{register_file, register_warehouse};
 use super::config::{local_context, session_config};
 use super::result::QueryResult;
 use super::saved::SavedQuery;
@@ -35,11 +35,6 @@ pub struct Tables {
 /// Where a session's plans run, and what that asks of the engine. [`Local`] runs them in this
 /// process; `crate::cluster` has the backend of a Ballista cluster.
 pub trait Backend: Send + Sync + std::fmt::Debug {
-    /// The table providers its plans may hold.
-    fn providers(&self) -> Providers {
-        Providers::Any
-    }
-
     /// Whether the backend can run `plan`; one it cannot is answered in this process, which
     /// works for plans that read no table (DESCRIBE holds the schema it prints).
     fn runs(&self, _plan: &LogicalPlan) -> bool {
@@ -76,10 +71,9 @@ impl Engine {
         };
         super::functions::register(&ctx);
         super::saved_tables::register(&ctx, &super::saved::load_all(None)?);
-        let providers = backend.providers();
-        register_warehouse(&ctx, &warehouse, providers, tables.as_of.clone()).await?;
+        register_warehouse(&ctx, &warehouse, tables.as_of.clone()).await?;
         for (name, path) in &tables.extra {
-            register_file(&ctx, name, path, providers).await?;
+            register_file(&ctx, name, path).await?;
         }
         // A cluster's plan codec cannot send this table: its client expands it first (see
         // `cluster::figures`).
@@ -253,8 +247,12 @@ impl Engine {
 }
 
 async fn collect(df: DataFrame) -> datafusion::error::Result<QueryResult> {
-    let schema = df.schema().inner().clone();
+    let planned = df.schema().inner().clone();
     let batches = df.collect().await?;
+    // The rows' own schema where there are rows: the optimizer may make a column nullable that
+    // the statement declared not (`first_row`), and what takes the rows (a report's in-memory
+    // table) checks them against the schema.
+    let schema = batches.first().map(|b| b.schema()).unwrap_or(planned);
     Ok(QueryResult { schema, batches })
 }
 
