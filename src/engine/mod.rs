@@ -9,6 +9,7 @@ pub mod config;
 pub mod date_trunc;
 pub mod figures;
 pub mod files_table;
+pub mod first_row;
 pub mod functions;
 pub mod levels;
 pub mod limits;

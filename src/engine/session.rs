@@ -70,6 +70,7 @@ impl Engine {
             None => default_warehouse().await?,
         };
         super::functions::register(&ctx);
+        ctx.add_optimizer_rule(Arc::new(super::first_row::FirstRowPerPartition));
         super::saved_tables::register(&ctx, &super::saved::load_all(None)?);
         register_warehouse(&ctx, &warehouse, tables.as_of.clone()).await?;
         for (name, path) in &tables.extra {
