@@ -22,7 +22,10 @@ pub fn narrow(plan: LogicalPlan) -> Result<LogicalPlan> {
 }
 
 fn narrow_scan(scan: TableScan) -> Result<Transformed<LogicalPlan>> {
-    let provider = source_as_provider(&scan.source)?;
+    // A source that is not a table provider is left for Ballista's codec to judge.
+    let Ok(provider) = source_as_provider(&scan.source) else {
+        return Ok(Transformed::no(LogicalPlan::TableScan(scan)));
+    };
     let Some(files) = provider.downcast_ref::<FilesTable>() else {
         return Ok(Transformed::no(LogicalPlan::TableScan(scan)));
     };
