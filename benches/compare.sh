@@ -74,20 +74,32 @@ if [ -n "${MEMORY_LIMIT:-}" ]; then
   PRELUDE="SET memory_limit='${MEMORY_LIMIT}B';SET temp_directory='$tmp/duckdb-spill';$PRELUDE"
 fi
 
-# run ENGINE QUERYFILE OUT -> prints "seconds peak_kb", or "failed peak_kb" (its error on stderr)
-run() {
-  local engine=$1 q=$2 out=$3 rc=0
-  if [ "$engine" = chiso ]; then
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$CHISO_BIN" "${CHISO_LIMIT[@]}" --warehouse "$WH" \
-      query -f "$q" --format csv >"$out" 2>"$tmp/err" || rc=$?
-  else
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$DUCKDB" -csv -c "$PRELUDE$(cat "$q")" >"$out" 2>"$tmp/err" || rc=$?
-  fi
+# timed WHAT OUT COMMAND... -> runs COMMAND with stdout to OUT, stderr to $tmp/err, and prints
+# "seconds peak_kb", or "failed peak_kb" (its error on stderr). Wall time is read from bash's
+# microsecond clock: /usr/bin/time's %e has 10 ms steps, as large as the small queries' gaps.
+timed() {
+  local what=$1 out=$2 rc=0 start end
+  shift 2
+  start=$EPOCHREALTIME
+  /usr/bin/time -f "%M" -o "$tmp/time" "$@" >"$out" 2>"$tmp/err" || rc=$?
+  end=$EPOCHREALTIME
+  local kb
+  kb=$(tail -n 1 "$tmp/time")
   if [ "$rc" != 0 ]; then
-    echo "$engine failed on $q: $(head -c 300 "$tmp/err")" >&2
-    tail -n 1 "$tmp/time" | awk '{print "failed", $2}'
+    echo "$what failed: $(head -c 300 "$tmp/err")" >&2
+    echo "failed $kb"
   else
-    tail -n 1 "$tmp/time"
+    awk -v s="$start" -v e="$end" -v m="$kb" 'BEGIN{printf "%.3f %s\n", e - s, m}'
+  fi
+}
+
+# run ENGINE QUERYFILE OUT -> as `timed`
+run() {
+  local engine=$1 q=$2 out=$3
+  if [ "$engine" = chiso ]; then
+    timed "chiso on $q" "$out" "$CHISO_BIN" "${CHISO_LIMIT[@]}" --warehouse "$WH" query -f "$q" --format csv
+  else
+    timed "duckdb on $q" "$out" "$DUCKDB" -csv -c "$PRELUDE$(cat "$q")"
   fi
 }
 
@@ -141,15 +153,16 @@ for q in benches/saved/*.sql; do
   cols=$(sed -n 's/^-- compare: //p' "$q")
   : >"$tmp/c"; : >"$tmp/d"; : >"$tmp/cm"; : >"$tmp/dm"
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$CHISO_BIN" "${CHISO_LIMIT[@]}" --warehouse "$WH" "${command[@]}" --format csv >"$tmp/out_c"
-    read -r s m <"$tmp/time"; echo "$s" >>"$tmp/c"; echo "$m" >>"$tmp/cm"
+    read -r s m < <(timed "chiso run $name" "$tmp/out_c" "$CHISO_BIN" "${CHISO_LIMIT[@]}" --warehouse "$WH" "${command[@]}" --format csv)
+    echo "$s" >>"$tmp/c"; echo "$m" >>"$tmp/cm"
     read -r s m < <(run duckdb "$q" "$tmp/out_d"); echo "$s" >>"$tmp/d"; echo "$m" >>"$tmp/dm"
   done
   c=$(median <"$tmp/c"); d=$(median <"$tmp/d")
   cm=$(sort -g "$tmp/cm" | tail -n 1); dm=$(sort -g "$tmp/dm" | tail -n 1)
   ratio=$(ratio "$c" "$d")
   pick "$cols" "$tmp/out_c" >"$tmp/pick_c"
-  if [ "$d" = failed ]; then same=-
+  if [ "$c" = failed ]; then same=-; fail=1
+  elif [ "$d" = failed ]; then same=-
   elif diff -q <(normalise "$tmp/pick_c") <(normalise "$tmp/out_d") >/dev/null; then same=yes; else same=NO; fail=1; fi
   rows=$(($(wc -l <"$tmp/out_c") - 1))
   printf '%-30s %10s %10s %7s %10d %10d %s (%d rows)\n' "run $name" "$c" "$d" "$ratio" $((cm / 1024)) $((dm / 1024)) "$same" "$rows"
