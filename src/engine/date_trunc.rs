@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{Array, AsArray, TimestampNanosecondArray};
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Field, FieldRef, TimeUnit};
 use datafusion::common::types::{logical_date, logical_string};
 use datafusion::common::{Result, ScalarValue};
@@ -52,7 +53,7 @@ impl DateTrunc {
 
 /// A granularity the fast path handles: the first day of the period holding a day.
 #[derive(Clone, Copy)]
-enum Period {
+pub(super) enum Period {
     Year,
     Quarter,
     Month,
@@ -61,7 +62,8 @@ enum Period {
 }
 
 impl Period {
-    fn parse(granularity: &str) -> Option<Self> {
+    /// The period `granularity` names (any case), if the fast path handles it.
+    pub(super) fn parse(granularity: &str) -> Option<Self> {
         Some(match granularity.to_ascii_lowercase().as_str() {
             "year" => Self::Year,
             "quarter" => Self::Quarter,
@@ -99,20 +101,28 @@ impl Period {
     }
 }
 
-/// Truncate every date of `dates`; `None` if one falls outside chrono's calendar.
-fn truncate(dates: &dyn Array, period: Period) -> Option<TimestampNanosecondArray> {
+/// The first day of the period holding each date of `dates` (days since 1970-01-01, nulls kept
+/// as they are: their slots hold the value of whatever period came before); `None` if a date falls
+/// outside chrono's calendar.
+pub(super) fn first_days(dates: &dyn Array, period: Period) -> Option<(Vec<i32>, Option<NullBuffer>)> {
     let dates = dates.as_primitive::<Date32Type>();
     // The period last computed: consecutive days of one month cost one comparison each.
-    let mut current = (1, 0, 0);
+    let mut current = (1, 0);
     let mut out = Vec::with_capacity(dates.len());
     for &day in dates.values().iter() {
         if day < current.0 || day >= current.1 {
-            let (start, next) = period.bounds(day)?;
-            current = (start, next, i64::from(start) * NANOS_PER_DAY);
+            current = period.bounds(day)?;
         }
-        out.push(current.2);
+        out.push(current.0);
     }
-    Some(TimestampNanosecondArray::new(out.into(), dates.nulls().cloned()))
+    Some((out, dates.nulls().cloned()))
+}
+
+/// Truncate every date of `dates` to a timestamp; `None` if one falls outside chrono's calendar.
+fn truncate(dates: &dyn Array, period: Period) -> Option<TimestampNanosecondArray> {
+    let (days, nulls) = first_days(dates, period)?;
+    let nanos: Vec<i64> = days.into_iter().map(|d| i64::from(d) * NANOS_PER_DAY).collect();
+    Some(TimestampNanosecondArray::new(nanos.into(), nulls))
 }
 
 impl ScalarUDFImpl for DateTrunc {

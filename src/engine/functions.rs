@@ -62,6 +62,18 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         ],
     },
     FunctionDoc {
+        name: "date_floor",
+        signature: "date_floor(granularity text, day date) -> date",
+        about: "The first day of the year, quarter, month, ISO week (from Monday) or day holding a date: \
+                `CAST(date_trunc(granularity, day) AS DATE)`, which chiso plans as this function.",
+        examples: &[
+            ("date_floor('month', DATE '2024-02-29')", "2024-02-01"),
+            ("date_floor('quarter', DATE '2023-08-15')", "2023-07-01"),
+            ("date_floor('week', DATE '2025-01-01')", "2024-12-30"),
+            ("date_floor('year', NULL)", ""),
+        ],
+    },
+    FunctionDoc {
         name: "province_code",
         signature: "province_code(text) -> text",
         about: "The legacy (63-province) code of a province given by code or by name, with or without \
@@ -266,6 +278,7 @@ pub fn udfs() -> Vec<ScalarUDF> {
     use DataType::{Date32, Float64, Utf8};
     vec![
         super::date_trunc::DateTrunc::udf(),
+        super::date_floor::DateFloor::udf(),
         udf("vn_number", vec![Utf8], Float64, |args| {
             map_rows(args, |arrays, rows| {
                 let input = arrays[0].as_string::<i32>();

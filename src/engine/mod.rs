@@ -6,6 +6,7 @@
 //! collected rows are a [`QueryResult`] ([`result`]).
 pub mod catalog;
 pub mod config;
+pub mod date_floor;
 pub mod date_trunc;
 pub mod figures;
 pub mod files_table;

@@ -71,6 +71,7 @@ impl Engine {
         };
         super::functions::register(&ctx);
         ctx.add_optimizer_rule(Arc::new(super::first_row::FirstRowPerPartition));
+        ctx.add_optimizer_rule(Arc::new(super::date_floor::CastTruncatedDates));
         super::saved_tables::register(&ctx, &super::saved::load_all(None)?);
         register_warehouse(&ctx, &warehouse, tables.as_of.clone()).await?;
         for (name, path) in &tables.extra {
