@@ -4,7 +4,8 @@
 //! built in layers, each importing only the ones below it (ARCHITECTURE.md; `tests/layers.rs`
 //! checks it):
 //!
-//! - foundation: [`error`], [`numbers`] (Vietnamese number text), [`progress`] (progress line);
+//! - foundation: [`error`], [`numbers`] (Vietnamese number text), [`progress`] (progress line),
+//!   [`alloc`] (the program's allocator);
 //! - [`storage`]: schemas, datasets, warehouses, manifests, the writer lock, bytes on disk;
 //! - [`engine`]: the DataFusion session, its tables, SQL functions and saved queries;
 //!   [`cluster`] (feature `cluster`) sits beside it and gives the engine a Ballista context;
@@ -12,6 +13,7 @@
 //! - [`ops`]: ingest, validate, export, extract, generate, chart, report;
 //! - [`cli`]: the command line, which chooses the context and calls the rest. The `chiso` binary
 //!   is a thin wrapper over [`cli::main`].
+pub mod alloc;
 pub mod cli;
 #[cfg(feature = "cluster")]
 pub mod cluster;

@@ -10,6 +10,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("error", 0),
     ("numbers", 0),
     ("progress", 0),
+    ("alloc", 0),
     ("storage", 1),
     ("engine", 2),
     ("cluster", 3),
