@@ -232,9 +232,6 @@ pub fn main() -> i32 {
         }
     };
     report_panics_as_errors();
-    if cli.memory_limit.is_some() {
-        crate::alloc::return_freed_memory_at_once();
-    }
     // Planning and (de)serialising deep plans recurses deeply, more so in debug builds: a cluster
     // scheduler overflowed tokio's default 2 MiB worker stack. The stack is reserved, not used.
     let runtime =
