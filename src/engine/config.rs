@@ -67,8 +67,9 @@ pub fn fit_to_memory(config: &mut SessionConfig, limit: usize) {
     // Each partition's sort merges its spilled runs in memory that cannot spill, out of the
     // sixteenth of the limit that the pool (`memory`) keeps for such memory. Where that does not
     // hold every partition's reserve (under 640 MB on 2 cores), one partition per core; above,
-    // the partitions stay as without a limit: with one per core, under 8G the suite's moving
-    // average (`03`, 291.8 M rows) took 0.57 s against 0.40 s without a limit (benches/README.md).
+    // the partitions stay as without a limit: with one per core, under 2G the suite's distinct
+    // count (`08`, 291.8 M rows) took 57 s against 26-33 s with four, its two hash tables each
+    // a doubling too big for their half of the limit (benches/README.md).
     let partitions = config.options().execution.target_partitions;
     if partitions.saturating_mul(reserve) > limit / 16 {
         one_partition_per_core(config);
