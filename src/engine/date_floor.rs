@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::Date32Array;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{exec_err, DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
@@ -22,7 +22,7 @@ use datafusion::logical_expr::{
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
-use super::date_trunc::{first_days, Period};
+use super::date_trunc::{first_days, shaped_as, Period};
 
 /// The SQL function `date_floor`.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -67,16 +67,11 @@ impl ScalarUDFImpl for DateFloor {
                 period.map(|p| format!("'{p}'")).unwrap_or_else(|| "NULL".into())
             );
         };
-        let scalar = matches!(date, ColumnarValue::Scalar(_));
         let dates = date.to_array(1)?;
         let Some((days, nulls)) = first_days(dates.as_ref(), period) else {
             return exec_err!("date_floor: a date lies outside the calendar");
         };
-        let out = Date32Array::new(days.into(), nulls);
-        Ok(match scalar {
-            true => ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?),
-            false => ColumnarValue::Array(Arc::new(out)),
-        })
+        shaped_as(date, Arc::new(Date32Array::new(days.into(), nulls)))
     }
 
     /// The first day of a period never decreases as the date grows.
@@ -100,6 +95,16 @@ impl OptimizerRule for CastTruncatedDates {
     }
 
     fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        // Most nodes cast nothing to a date: they are passed over before any schema is built.
+        let mut casts = false;
+        plan.apply_expressions(|e| {
+            casts |=
+                e.exists(|e| Ok(matches!(e, Expr::Cast(c) if c.field.data_type() == &DataType::Date32)))?;
+            Ok(if casts { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
+        })?;
+        if !casts {
+            return Ok(Transformed::no(plan));
+        }
         // The expressions of a node read the columns of its inputs.
         let mut schema = DFSchema::empty();
         for input in plan.inputs() {

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use datafusion::arrow::array::{Array, AsArray, TimestampNanosecondArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, TimestampNanosecondArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Field, FieldRef, TimeUnit};
 use datafusion::common::types::{logical_date, logical_string};
@@ -118,6 +118,14 @@ pub(super) fn first_days(dates: &dyn Array, period: Period) -> Option<(Vec<i32>,
     Some((out, dates.nulls().cloned()))
 }
 
+/// `out`, computed from `input` made an array, as a scalar again when `input` was one.
+pub(super) fn shaped_as(input: &ColumnarValue, out: ArrayRef) -> Result<ColumnarValue> {
+    Ok(match input {
+        ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?),
+        ColumnarValue::Array(_) => ColumnarValue::Array(out),
+    })
+}
+
 /// Truncate every date of `dates` to a timestamp; `None` if one falls outside chrono's calendar.
 fn truncate(dates: &dyn Array, period: Period) -> Option<TimestampNanosecondArray> {
     let (days, nulls) = first_days(dates, period)?;
@@ -161,14 +169,9 @@ impl ScalarUDFImpl for DateTrunc {
             ColumnarValue::Array(_) => None,
         };
         if let (Some(period), DataType::Date32) = (period, &date_type) {
-            let scalar = matches!(args.args[1], ColumnarValue::Scalar(_));
             let array = args.args[1].to_array(1)?;
             if let Some(out) = truncate(array.as_ref(), period) {
-                return Ok(if scalar {
-                    ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
-                } else {
-                    ColumnarValue::Array(Arc::new(out))
-                });
+                return shaped_as(&args.args[1], Arc::new(out));
             }
         }
         // Anything else: the timestamp DataFusion's own signature would have cast the date to.
