@@ -2,9 +2,13 @@
 //! local context built from it. The command line calls these and hands the context to
 //! [`Engine::new`](super::Engine::new), as datafusion-cli's `main` does.
 
+use std::sync::Arc;
+
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use super::distinct::PartitionedDistinct;
 use crate::error::Result;
 
 /// DataFusion's settings as chiso uses them. `DATAFUSION_*` variables are read first (e.g.
@@ -46,14 +50,22 @@ pub fn session_config() -> Result<SessionConfig> {
 }
 
 /// A context that runs its plans in this process. With `memory_limit` (bytes), the memory of
-/// sorts, joins and aggregations is capped and they spill to disk beyond it.
+/// sorts, joins and aggregations is capped and they spill to disk beyond it. Its plans make keys
+/// distinct with chiso's [`DistinctExec`](super::distinct::DistinctExec), which spills by hash
+/// (a cluster's plans keep DataFusion's aggregation, which its executors know).
 pub fn local_context(mut config: SessionConfig, memory_limit: Option<usize>) -> Result<SessionContext> {
-    let Some(limit) = memory_limit else {
-        return Ok(SessionContext::new_with_config(config));
-    };
-    fit_to_memory(&mut config, limit);
-    let runtime = RuntimeEnvBuilder::new().with_memory_pool(super::memory::memory_pool(limit)).build_arc()?;
-    Ok(SessionContext::new_with_config_rt(config, runtime))
+    let mut runtime = RuntimeEnvBuilder::new();
+    if let Some(limit) = memory_limit {
+        fit_to_memory(&mut config, limit);
+        runtime = runtime.with_memory_pool(super::memory::memory_pool(limit));
+    }
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime.build_arc()?)
+        .with_default_features()
+        .with_physical_optimizer_rule(Arc::new(PartitionedDistinct))
+        .build();
+    Ok(SessionContext::new_with_state(state))
 }
 
 /// Settings that must follow a memory limit of `limit` bytes (for the whole process, or for each
