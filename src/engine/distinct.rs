@@ -10,7 +10,8 @@
 //! that equal keys meet in the same file; each file is then read back and made distinct on its
 //! own, in a sixteenth of the memory. A file that still does not fit is split again with another
 //! hash. No sort, and no key is written more than once per level. Until refused, it is DataFusion's
-//! own hash table ([`new_group_values`]) and works as the aggregation would.
+//! own hash table ([`new_group_values`]) and works as the aggregation would; with no memory limit
+//! it runs the aggregation it replaced, unchanged.
 //!
 //! Upstream: apache/datafusion#7858 measured the sort-based spill's costs; DataFusion 55 has no
 //! hash-partitioned spilling of aggregations, so chiso carries this one operator.
@@ -24,8 +25,8 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::hash_utils::{create_hashes, RandomState};
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
 use datafusion::config::ConfigOptions;
-use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
+use datafusion::error::Result;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryLimit, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, SpillFile, TaskContext};
 use datafusion::logical_expr::EmitTo;
 use datafusion::physical_expr::PhysicalExpr;
@@ -36,6 +37,7 @@ use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
 use datafusion::physical_plan::metrics::{
     BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet, SpillMetrics,
 };
+use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, InputDistributionRequirements, InputOrderMode,
@@ -81,9 +83,12 @@ impl PhysicalOptimizerRule for PartitionedDistinct {
 }
 
 /// The distinct values of its keys, one row each, from each input partition on its own: the
-/// output and its properties are those of the aggregation it replaces.
+/// output and its properties are those of the aggregation it replaces, which runs instead where
+/// the memory pool has no limit.
 #[derive(Debug)]
 pub struct DistinctExec {
+    /// The aggregation replaced.
+    aggregate: Arc<dyn ExecutionPlan>,
     input: Arc<dyn ExecutionPlan>,
     /// The keys, evaluated on the input, with their output names.
     keys: Vec<(Arc<dyn PhysicalExpr>, String)>,
@@ -98,6 +103,10 @@ impl DistinctExec {
     /// and no grouping sets, in a step that holds all its groups (final or single) over unordered
     /// input; `None` otherwise.
     pub fn replacing(agg: &AggregateExec) -> Option<Self> {
+        Self::replacing_in(agg, Arc::new(agg.clone()))
+    }
+
+    fn replacing_in(agg: &AggregateExec, aggregate: Arc<dyn ExecutionPlan>) -> Option<Self> {
         let holds_all = matches!(
             agg.mode(),
             AggregateMode::Final
@@ -112,6 +121,7 @@ impl DistinctExec {
             return None;
         }
         Some(Self {
+            aggregate,
             input: agg.input().clone(),
             keys: group_by.expr().to_vec(),
             schema: agg.schema(),
@@ -158,27 +168,27 @@ impl ExecutionPlan for DistinctExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(
+    fn replace_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+        options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match (children.pop(), children.is_empty()) {
-            (Some(input), true) => {
-                let exec = Self {
-                    input,
-                    keys: self.keys.clone(),
-                    schema: self.schema.clone(),
-                    properties: self.properties.clone(),
-                    distribution: self.distribution.clone(),
-                    metrics: ExecutionPlanMetricsSet::new(),
-                };
-                Ok(Arc::new(exec))
-            }
-            _ => Err(DataFusionError::Internal("DistinctExec has exactly one input".into())),
-        }
+        let aggregate = self.aggregate.clone().replace_children(children, options)?;
+        let replaced = aggregate.downcast_ref::<AggregateExec>().and_then(|agg| Self::replacing_in(agg, aggregate.clone()));
+        Ok(match replaced {
+            Some(exec) => Arc::new(exec),
+            None => aggregate,
+        })
+    }
+
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+        self.replace_children(children, ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute))
     }
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        if matches!(context.memory_pool().memory_limit(), MemoryLimit::Infinite) {
+            return self.aggregate.execute(partition, context);
+        }
         let input = self.input.execute(partition, context.clone())?;
         let keys: Vec<_> = self.keys.iter().map(|(e, _)| e.clone()).collect();
         let schema = self.schema.clone();
@@ -211,7 +221,11 @@ impl ExecutionPlan for DistinctExec {
     }
 
     fn metrics(&self) -> Option<MetricsSet> {
-        Some(self.metrics.clone_inner())
+        let mut metrics = self.metrics.clone_inner();
+        for metric in self.aggregate.metrics().iter().flat_map(|m| m.iter()) {
+            metrics.push(metric.clone());
+        }
+        Some(metrics)
     }
 }
 
@@ -340,4 +354,105 @@ fn deal(
 /// writer type.
 fn none_like<T>(_open: &impl Fn() -> Result<T>) -> Option<T> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::prelude::SessionConfig;
+
+    use crate::engine::config::local_context;
+
+    /// `sql`'s answer and its `EXPLAIN ANALYZE`, under `limit` bytes with `partitions` partitions.
+    /// `usize::MAX` for no limit.
+    async fn run(sql: &str, partitions: usize, limit: usize) -> datafusion::error::Result<(String, String)> {
+        let config = SessionConfig::new().with_target_partitions(partitions);
+        let ctx = local_context(config, Some(limit).filter(|&l| l < usize::MAX)).expect("a context");
+        let answer = ctx.sql(sql).await?.collect().await?;
+        let plan = ctx.sql(&format!("explain analyze {sql}")).await?.collect().await?;
+        Ok((pretty_format_batches(&answer)?.to_string(), pretty_format_batches(&plan)?.to_string()))
+    }
+
+    /// The files `DistinctExec` spilled, from an `EXPLAIN ANALYZE`.
+    fn pieces_spilled(plan: &str) -> usize {
+        let Some(line) = plan.lines().find(|l| l.contains("DistinctExec")) else { panic!("no DistinctExec in {plan}") };
+        let count = line.split("spill_count=").nth(1).expect("a spill count");
+        count.chars().take_while(char::is_ascii_digit).collect::<String>().parse().expect("a number")
+    }
+
+    // 400,000 = 7 x 57,142 + 6: the remainders 1 to 6 have one key more than 0. The keys are the
+    // values scrambled (7,919 is prime and does not divide 400,009, so no two values share a
+    // key): input in order of its keys would be grouped in order, without a hash table.
+    const COUNT_DISTINCT: &str = "select g, count(distinct k) as n from \
+        (select value % 7 as g, value * 7919 % 400009 as k from generate_series(1, 400000) as t(value)) \
+        group by g order by g";
+    const COUNTED: [&str; 7] = [
+        "| 0 | 57142 |",
+        "| 1 | 57143 |",
+        "| 2 | 57143 |",
+        "| 3 | 57143 |",
+        "| 4 | 57143 |",
+        "| 5 | 57143 |",
+        "| 6 | 57143 |",
+    ];
+
+    #[tokio::test]
+    async fn keys_beyond_the_limit_are_dealt_into_pieces_and_counted_once() {
+        let (answer, plan) = run(COUNT_DISTINCT, 2, 2 << 20).await.unwrap();
+        assert!(COUNTED.iter().all(|row| answer.contains(row)), "{answer}");
+        assert!(pieces_spilled(&plan) >= super::PIECES, "{plan}");
+    }
+
+    #[tokio::test]
+    async fn without_a_limit_the_aggregation_replaced_runs() {
+        let (answer, plan) = run(COUNT_DISTINCT, 2, usize::MAX).await.unwrap();
+        assert!(COUNTED.iter().all(|row| answer.contains(row)), "{answer}");
+        assert_eq!(pieces_spilled(&plan), 0, "{plan}");
+        // Metrics only DataFusion's aggregation keeps.
+        let line = plan.lines().find(|l| l.contains("DistinctExec")).unwrap_or_default();
+        assert!(line.contains("time_calculating_group_ids"), "{plan}");
+    }
+
+    #[tokio::test]
+    async fn a_piece_still_too_large_is_split_again() {
+        let (answer, plan) = run(COUNT_DISTINCT, 1, 256 << 10).await.unwrap();
+        assert!(COUNTED.iter().all(|row| answer.contains(row)), "{answer}");
+        assert!(pieces_spilled(&plan) > super::PIECES, "{plan}");
+    }
+
+    #[tokio::test]
+    async fn distinct_rows_with_nulls_and_text_survive_the_pieces() {
+        // 300,000 rows of 100,000 keys (k, k's text, NULL for every tenth), each key three times.
+        let sql = "select count(*) as n, count(t) as texts, sum(k) as total from (select distinct k, \
+            case when k % 10 = 0 then null else concat('c', k) end as t from \
+            (select value % 100000 as k from generate_series(1, 300000) as s(value)))";
+        let (answer, plan) = run(sql, 2, 1 << 20).await.unwrap();
+        // 0..99,999: 100,000 keys, 10,000 of them multiples of ten; their sum 99,999 x 100,000 / 2.
+        assert!(answer.contains("| 100000 | 90000 | 4999950000 |"), "{answer}");
+        assert!(pieces_spilled(&plan) >= super::PIECES, "{plan}");
+    }
+
+    #[tokio::test]
+    async fn keys_that_never_fit_get_the_limit_named() {
+        let sql = "select count(*) from (select distinct value * 7919 % 100003 from generate_series(1, 100000) as t(value))";
+        let err = run(sql, 1, 4 << 10).await.unwrap_err().to_string();
+        assert!(err.contains("do not fit the memory limit"), "{err}");
+    }
+
+    /// The physical plan of `sql`, without running it.
+    async fn planned(sql: &str) -> String {
+        let ctx = local_context(SessionConfig::new().with_target_partitions(2), None).unwrap();
+        let plan = ctx.sql(sql).await.unwrap().create_physical_plan().await.unwrap();
+        let shown = datafusion::physical_plan::displayable(plan.as_ref()).indent(false).to_string();
+        shown
+    }
+
+    #[tokio::test]
+    async fn only_groupings_without_aggregate_functions_are_replaced() {
+        let from = "from (select value % 7 as g, value as k from generate_series(1, 1000) as t(value))";
+        let distinct = planned(&format!("select distinct g {from}")).await;
+        assert!(distinct.contains("DistinctExec"), "{distinct}");
+        let summed = planned(&format!("select g, sum(k) {from} group by g")).await;
+        assert!(!summed.contains("DistinctExec") && summed.contains("AggregateExec"), "{summed}");
+    }
 }
