@@ -9,9 +9,9 @@
 //! the keys it holds and every later row to one of [`PIECES`] spill files by a hash of the key, so
 //! that equal keys meet in the same file; each file is then read back and made distinct on its
 //! own, in a sixteenth of the memory. A file that still does not fit is split again with another
-//! hash. No sort, and no key is written more than once per level. Until refused, it is DataFusion's
-//! own hash table ([`new_group_values`]) and works as the aggregation would; with no memory limit
-//! it runs the aggregation it replaced, unchanged.
+//! hash. Nothing is sorted, and a row is written at most once per level. Until refused, it is
+//! DataFusion's own hash table ([`new_group_values`]) and works as the aggregation would; with no
+//! memory limit it runs the aggregation it replaced, unchanged.
 //!
 //! Upstream: apache/datafusion#7858 measured the sort-based spill's costs; DataFusion 55 has no
 //! hash-partitioned spilling of aggregations, so chiso carries this one operator.
@@ -451,7 +451,8 @@ mod tests {
 
     #[tokio::test]
     async fn keys_that_never_fit_get_the_limit_named() {
-        let sql = "select count(*) from (select distinct value * 7919 % 100003 from generate_series(1, 100000) as t(value))";
+        let sql = "select count(*) from (select distinct value * 7919 % 100003 \
+            from generate_series(1, 100000) as t(value))";
         let err = run(sql, 1, 4 << 10).await.unwrap_err().to_string();
         assert!(err.contains("do not fit the memory limit"), "{err}");
     }
