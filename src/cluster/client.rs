@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ballista::prelude::SessionContextExt;
-use ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED;
+use ballista_core::config::{BALLISTA_ADAPTIVE_PLANNER_ENABLED, BALLISTA_CLIENT_PULL};
 use ballista_core::extension::SessionConfigExt;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
@@ -52,6 +52,12 @@ pub async fn context(url: &str, config: SessionConfig) -> Result<SessionContext>
     // window function (a saved query with no matching figures hung); its static planner does. A
     // session can still opt in with `SET ballista.planner.adaptive.enabled = true`.
     let mut config = config.upgrade_for_ballista().set_bool(BALLISTA_ADAPTIVE_PLANNER_ENABLED, false);
+    // A job abandoned by its client is cancelled by its id (`cancel`). Pushing statuses, Ballista
+    // tells the client that id with the job's first status update, which comes only when a stage
+    // has run: a query given up on before that (a short --timeout, Ctrl-C) left its job running.
+    // Asking for the status instead returns the id at once, at the cost of up to Ballista's 50 ms
+    // between two questions (docs/cluster.md has the figure). A session can `SET` it back.
+    config = config.set_bool(BALLISTA_CLIENT_PULL, true);
     // Ballista 55 turns hash joins off (they cannot spill), so every join became a sort-merge
     // join of two hash-shuffled sides: the suite's join with `communes` and `provinces` sent all
     // the observations through shuffle files and ran 8-9x slower than in process. chiso's joins

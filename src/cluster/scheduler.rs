@@ -62,7 +62,8 @@ pub async fn serve(options: &SchedulerOptions) -> Result<()> {
     start_server(cluster, addr, Arc::new(config)).await.map_err(|e| start_error("scheduler", e))
 }
 
-/// Ballista's default session, plus chiso's functions and a planner that checks the warehouse is here.
+/// Ballista's default session, plus chiso's functions and a planner that checks the warehouse is
+/// here and keeps no order through a shuffle.
 fn session_with_functions(config: SessionConfig) -> datafusion::error::Result<SessionState> {
     // `s3://` warehouses are listed through stores made from the environment's credentials.
     let runtime =
@@ -76,9 +77,10 @@ fn session_with_functions(config: SessionConfig) -> datafusion::error::Result<Se
     Ok(ctx.state())
 }
 
-/// DataFusion's planner, after a check that every local path a query reads exists on this machine.
-/// Without it, a warehouse the scheduler cannot see is listed as no files and the query answers
-/// from no rows, without an error.
+/// DataFusion's planner, after a check that every local path a query reads exists on this machine
+/// (without it, a warehouse the scheduler cannot see is listed as no files and the query answers
+/// from no rows, without an error), and with no order counted on through a shuffle
+/// ([`super::order`]).
 #[derive(Debug)]
 struct SharedWarehousePlanner;
 
@@ -90,7 +92,8 @@ impl QueryPlanner for SharedWarehousePlanner {
         state: &dyn Session,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
         check_paths(plan)?;
-        DefaultPhysicalPlanner::default().create_physical_plan(plan, state).await
+        let plan = DefaultPhysicalPlanner::default().create_physical_plan(plan, state).await?;
+        super::order::unordered_shuffles(plan)
     }
 }
 
