@@ -306,7 +306,12 @@ fn default_csv_when_piped() {
 #[test]
 #[cfg(not(feature = "cluster"))]
 fn cluster_commands_in_a_lean_build_say_how_to_get_them() {
-    for args in [&["--cluster", "df://127.0.0.1:50050", "query", "select 1"][..], &["scheduler"][..]] {
+    let commands = [
+        &["--cluster", "df://127.0.0.1:50050", "query", "select 1"][..],
+        &["scheduler"],
+        &["cluster", "local"],
+    ];
+    for args in commands {
         let run = chiso(args);
         assert_eq!(run.code, 2, "{args:?}");
         assert!(run.stderr.contains("--features cluster"), "{}", run.stderr);

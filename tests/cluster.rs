@@ -557,3 +557,74 @@ fn a_second_executor_on_taken_ports_says_which_to_set() {
     assert!(run.stderr.contains(&format!("port {port} (--flight-port)")), "{}", run.stderr);
     assert!(run.stderr.contains("give this one other ports, e.g. --flight-port"), "{}", run.stderr);
 }
+
+#[test]
+fn a_local_cluster_runs_queries_and_stops_on_ctrl_c() {
+    let (_d, wh) = generated();
+    let port = free_port();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut local = Command::new(env!("CARGO_BIN_EXE_chiso"))
+        .args(["cluster", "local", "--executors", "2", "--bind", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    // The first line is the option to give the commands that run queries.
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(local.stdout.take().unwrap()), &mut first)
+        .unwrap();
+    assert_eq!(first.trim(), format!("--cluster df://127.0.0.1:{port}"));
+    let url = format!("df://127.0.0.1:{port}");
+    // The executors register in the background: the first query may find none yet.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let sql = "select indicator, count(*) n from observations group by 1 order by 1";
+    let there = loop {
+        let run = chiso(&[
+            "--cluster",
+            &url,
+            "--timeout",
+            "20",
+            "--warehouse",
+            &wh,
+            "query",
+            sql,
+            "--format",
+            "csv",
+        ]);
+        if run.code == 0 || Instant::now() > deadline {
+            break run;
+        }
+    };
+    assert_eq!(there.code, 0, "{}", there.stderr);
+    let here = common::ok(&["--warehouse", &wh, "query", sql, "--format", "csv"]);
+    assert_eq!(there.stdout, here);
+    // Ctrl-C stops every service, and the process ends by itself.
+    unsafe { libc::kill(local.id() as i32, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = local.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = local.kill();
+            panic!("chiso cluster local did not stop within 15 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stderr = std::fs::read_to_string(log.path()).unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    assert_eq!(stderr.matches("chiso executor: 2 task slots").count(), 2, "{stderr}");
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the scheduler still listens");
+}
+
+#[test]
+fn a_local_cluster_on_a_taken_port_says_so() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = format!("127.0.0.1:{}", taken.local_addr().unwrap().port());
+    let run = chiso(&["cluster", "local", "--bind", &bind]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: ") && run.stderr.contains(&bind), "{}", run.stderr);
+    let run = chiso(&["cluster", "local", "--executors", "0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}

@@ -7,6 +7,7 @@
 mod args;
 mod build;
 mod chart;
+mod cluster;
 mod describe;
 pub mod errors;
 mod executor;
@@ -120,6 +121,8 @@ enum Command {
     Scheduler(scheduler::SchedulerArgs),
     /// Run one executor of a Ballista cluster that knows chiso's functions (built with --features cluster).
     Executor(executor::ExecutorArgs),
+    /// Start a whole cluster on this machine to try --cluster out: `chiso cluster local` (built with --features cluster).
+    Cluster(cluster::ClusterArgs),
 }
 
 impl Command {
@@ -130,7 +133,7 @@ impl Command {
 
     /// Whether this command is a service, which runs until stopped (its --timeout, if any, is per query).
     fn is_service(&self) -> bool {
-        matches!(self, Command::Scheduler(_) | Command::Executor(_) | Command::Serve(_))
+        matches!(self, Command::Scheduler(_) | Command::Executor(_) | Command::Cluster(_) | Command::Serve(_))
     }
 }
 
@@ -219,6 +222,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(&cli, args).await,
         Command::Scheduler(args) => scheduler::run(args).await,
         Command::Executor(args) => executor::run(args, cli.memory_limit).await,
+        Command::Cluster(args) => cluster::run(args, cli.memory_limit).await,
     }
 }
 

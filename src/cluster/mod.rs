@@ -3,13 +3,14 @@
 //! sends a session's queries to them ([`client`]: the context and engine backend the command line
 //! chooses instead of a local one; [`planner`], which readies each plan for the cluster with
 //! [`figures`] and [`files`] and cancels abandoned jobs with [`cancel`]; [`scheduler`];
-//! [`executor`]; the scheduler's plans keep no order through a shuffle, [`order`]). The SQL, tables and commands are the same as in one process. Beside the engine:
+//! [`executor`]; both in one process for a try, [`local`]; the scheduler's plans keep no order through a shuffle, [`order`]). The SQL, tables and commands are the same as in one process. Beside the engine:
 //! it imports the engine, never the other way.
 pub mod cancel;
 pub mod client;
 pub mod executor;
 pub mod figures;
 pub mod files;
+pub mod local;
 pub mod order;
 pub mod planner;
 pub mod scheduler;

@@ -39,11 +39,7 @@ pub struct SchedulerOptions {
 /// Run the scheduler until the process is stopped.
 pub async fn serve(options: &SchedulerOptions) -> Result<()> {
     super::init_logging();
-    let addr = (options.bind.host.as_str(), options.bind.port)
-        .to_socket_addrs()
-        .map_err(|e| Error::setting("bind", &options.bind, e.to_string()))?
-        .next()
-        .ok_or_else(|| Error::setting("bind", &options.bind, "the host has no address"))?;
+    let addr = free_address(&options.bind)?;
     let config = SchedulerConfig {
         bind_host: options.bind.host.clone(),
         bind_port: options.bind.port,
@@ -60,6 +56,24 @@ pub async fn serve(options: &SchedulerOptions) -> Result<()> {
         options.bind
     );
     start_server(cluster, addr, Arc::new(config)).await.map_err(|e| start_error("scheduler", e))
+}
+
+/// The socket address of `bind`, if nothing listens there yet: Ballista's own failure to listen
+/// does not say where.
+pub fn free_address(bind: &Address) -> Result<std::net::SocketAddr> {
+    let addr = (bind.host.as_str(), bind.port)
+        .to_socket_addrs()
+        .map_err(|e| Error::setting("bind", bind, e.to_string()))?
+        .next()
+        .ok_or_else(|| Error::setting("bind", bind, "the host has no address"))?;
+    std::net::TcpListener::bind(addr).map_err(|e| {
+        Error::setting(
+            "bind",
+            bind,
+            format!("cannot listen there ({e}); is a scheduler running already? Give another port"),
+        )
+    })?;
+    Ok(addr)
 }
 
 /// Ballista's default session, plus chiso's functions and a planner that checks the warehouse is
