@@ -6,10 +6,11 @@
 mod common;
 
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::compare::{canonical, same_rows, saved_runs, suite_files};
 use common::{chiso, parse_csv};
 
 /// A scheduler and its executors, stopped when dropped (whatever the test did).
@@ -139,31 +140,6 @@ fn generated() -> (tempfile::TempDir, String) {
     (dir, wh.to_str().unwrap().to_string())
 }
 
-/// Rows in a canonical form to compare results that may differ in row order and in the last bits
-/// of float sums (a different order of addition): numbers to 9 significant digits, rows sorted.
-fn canonical(csv: &str) -> Vec<String> {
-    let mut rows = in_order(csv);
-    rows.sort();
-    rows
-}
-
-/// The rows of `csv` as [`canonical`] writes them, in the order given.
-fn in_order(csv: &str) -> Vec<String> {
-    parse_csv(csv)
-        .into_iter()
-        .map(|row| {
-            let fields: Vec<String> = row
-                .into_iter()
-                .map(|f| match f.parse::<f64>() {
-                    Ok(x) if f.contains('.') || f.contains('e') => format!("{x:.8e}"),
-                    _ => f,
-                })
-                .collect();
-            fields.join("\u{1f}")
-        })
-        .collect()
-}
-
 /// Run `args` here and on the cluster; both must succeed with the same header and the same rows in
 /// the same order (every suite and saved query orders its rows completely, and so do the queries
 /// the tests give).
@@ -173,63 +149,7 @@ fn same_on_cluster(cluster: &Cluster, wh: &str, args: &[&str]) -> usize {
     let remote = ["--cluster", cluster.url.as_str(), "--timeout", "120", "--warehouse", wh];
     let there = chiso(&[&remote[..], args, &["--format", "csv"]].concat());
     assert_eq!(there.code, 0, "{args:?} failed on the cluster: {}", there.stderr);
-    assert_eq!(here.stdout.lines().next(), there.stdout.lines().next(), "{args:?}: headers differ");
-    let (a, b) = (canonical(&here.stdout), canonical(&there.stdout));
-    assert_eq!(a.len(), b.len(), "{args:?}: {} rows here, {} on the cluster", a.len(), b.len());
-    for (x, y) in a.iter().zip(&b) {
-        assert_eq!(x, y, "{args:?}: rows differ");
-    }
-    let (a, b) = (in_order(&here.stdout), in_order(&there.stdout));
-    if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
-        panic!(
-            "{args:?}: the same rows in another order; row {} is {:?} here, {:?} on the cluster",
-            i + 1,
-            a[i],
-            b[i]
-        );
-    }
-    a.len()
-}
-
-fn suite_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/queries");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
-    files
-}
-
-/// The built-in saved queries (the files of queries/), each with the parameters it needs on the
-/// curated data or on a generated history.
-fn saved_runs(curated: bool) -> Vec<Vec<String>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.unwrap().path().file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 11, "{names:?}");
-    names
-        .into_iter()
-        .map(|name| {
-            let params: &[&str] = match name.as_str() {
-                "province_scorecard" | "timeseries" => &["--param", "province=40"],
-                // Thái Bình's DTI rank is reported for both years.
-                "growth" if curated => &[
-                    "--param",
-                    "indicator=dti_rank",
-                    "--param",
-                    "from=2021-12-31",
-                    "--param",
-                    "to=2022-12-31",
-                ],
-                "growth" => &["--param", "from=2023-03-31", "--param", "to=2023-09-30"],
-                _ => &[],
-            };
-            let mut run = vec!["run".to_string(), name];
-            run.extend(params.iter().map(|p| p.to_string()));
-            run
-        })
-        .collect()
+    same_rows(&format!("{args:?}"), &here.stdout, &there.stdout)
 }
 
 #[test]
