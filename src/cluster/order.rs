@@ -86,13 +86,18 @@ mod tests {
         ctx
     }
 
+    /// The physical plan of `sql` over [`sorted_table`], and its text.
+    async fn planned(ctx: &SessionContext, sql: &str) -> (Arc<dyn ExecutionPlan>, String) {
+        let plan = ctx.sql(sql).await.unwrap().create_physical_plan().await.unwrap();
+        let text = displayable(plan.as_ref()).indent(false).to_string();
+        (plan, text)
+    }
+
     #[tokio::test]
     async fn an_ordered_grouping_sorts_before_its_merge_instead_of_keeping_order_through_the_shuffle() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = sorted_table(dir.path()).await;
-        let df = ctx.sql("select k, count(*) n from t group by k order by k").await.unwrap();
-        let plan = df.create_physical_plan().await.unwrap();
-        let before = displayable(plan.as_ref()).indent(false).to_string();
+        let (plan, before) = planned(&ctx, "select k, count(*) n from t group by k order by k").await;
         // The shape the cluster got wrong: an order-keeping shuffle, and no sort under the merge.
         assert!(before.contains("preserve_order=true"), "{before}");
         assert!(!before.contains("SortExec"), "{before}");
@@ -124,9 +129,7 @@ mod tests {
     async fn a_plan_without_order_kept_through_a_shuffle_is_left_as_it_is() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = sorted_table(dir.path()).await;
-        let df = ctx.sql("select v, count(*) n from t group by v order by v").await.unwrap();
-        let plan = df.create_physical_plan().await.unwrap();
-        let before = displayable(plan.as_ref()).indent(false).to_string();
+        let (plan, before) = planned(&ctx, "select v, count(*) n from t group by v order by v").await;
         assert!(!before.contains("preserve_order=true"), "{before}");
         let after = unordered_shuffles(plan.clone()).unwrap();
         assert!(Arc::ptr_eq(&plan, &after));
