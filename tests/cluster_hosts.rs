@@ -30,7 +30,9 @@ struct Hosts {
     made: Vec<String>,
     services: Vec<(&'static str, Child)>,
     work: tempfile::TempDir,
+    /// The venv's moto server and the Python beside it (with boto3).
     moto: PathBuf,
+    python: PathBuf,
 }
 
 fn ip(args: &[&str]) -> std::io::Result<std::process::Output> {
@@ -49,9 +51,7 @@ fn address(host: &str) -> String {
 impl Hosts {
     /// Make the namespaces, or `None` (after saying why) where this process may not.
     fn make() -> Option<Hosts> {
-        let python = common::delta_python()?;
-        let moto = python.with_file_name("moto_server");
-        assert!(moto.is_file(), "no moto_server beside {} (.ci/run installs moto)", python.display());
+        let (moto, python) = common::moto_server()?;
         let prefix = format!("chiso{}", std::process::id());
         let mut hosts = Hosts {
             prefix,
@@ -59,6 +59,7 @@ impl Hosts {
             services: Vec::new(),
             work: tempfile::tempdir().unwrap(),
             moto,
+            python,
         };
         let net = hosts.ns("net");
         match ip(&["netns", "add", &net]) {
@@ -97,14 +98,9 @@ impl Hosts {
 
     /// The S3 settings every host is given.
     fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ACCESS_KEY_ID", "test".into()),
-            ("AWS_SECRET_ACCESS_KEY", "test".into()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ENDPOINT_URL", format!("http://{}:5000", address("s3"))),
-            ("AWS_ALLOW_HTTP", "true".into()),
-            ("CHISO_CACHE_DIR", common::cache().display().to_string()),
-        ]
+        let mut env = common::s3_env(&format!("http://{}:5000", address("s3")));
+        env.push(("CHISO_CACHE_DIR", common::cache().display().to_string()));
+        env
     }
 
     fn command(&self, host: &str, program: &Path, args: &[&str]) -> Command {
@@ -159,12 +155,7 @@ impl Hosts {
     }
 
     fn chiso(&self, host: &str, args: &[&str]) -> Run {
-        let out = self.command(host, Path::new(env!("CARGO_BIN_EXE_chiso")), args).output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        common::finish(self.command(host, Path::new(env!("CARGO_BIN_EXE_chiso")), args).output().unwrap())
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -276,7 +267,7 @@ fn a_cluster_of_hosts_on_s3_answers_as_one_process_and_through_faults() {
     let moto = hosts.moto.clone();
     hosts.start("s3", &moto, &["-H", &address("s3"), "-p", "5000"]);
     hosts.wait_for("s3", 5000);
-    let python = moto.with_file_name("python");
+    let python = hosts.python.clone();
     let bucket = format!(
         "import boto3; boto3.client('s3', endpoint_url='http://{}:5000', region_name='us-east-1', \
          aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket='{BUCKET}')",

@@ -39,6 +39,8 @@ pub async fn run(
 ) -> Result<()> {
     let scheduler =
         SchedulerOptions { bind: options.scheduler.clone(), external_host: None, executor_timeout: 20 };
+    // Checked here too, before anything starts: `reachable` below would take whatever already
+    // listens at the address for this scheduler.
     scheduler::free_address(&options.scheduler)?;
     let mut services = JoinSet::new();
     services.spawn(async move { scheduler::serve(&scheduler).await });

@@ -31,7 +31,8 @@ pub struct Run {
     pub stderr: String,
 }
 
-fn finish(out: Output) -> Run {
+/// What a finished `chiso` process gave.
+pub fn finish(out: Output) -> Run {
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -204,8 +205,9 @@ impl Drop for Moto {
     }
 }
 
-/// Start moto (with `extra` environment, e.g. to require credentials), or `None` when it is not installed.
-pub fn moto(extra: &[(&str, &str)]) -> Option<Moto> {
+/// The venv's `moto_server` and its Python, or `None` (after saying why) when it is not installed;
+/// with `CHISO_REQUIRE_CLIENTS` set (CI) a missing one fails the test instead.
+pub fn moto_server() -> Option<(PathBuf, PathBuf)> {
     let python = delta_python()?;
     let server = python.with_file_name("moto_server");
     if !server.is_file() {
@@ -217,6 +219,23 @@ pub fn moto(extra: &[(&str, &str)]) -> Option<Moto> {
         eprintln!("skipped: no moto_server beside {} (.ci/run installs moto)", python.display());
         return None;
     }
+    Some((server, python))
+}
+
+/// The environment that points chiso at the S3 server at `endpoint` (moto takes any credentials).
+pub fn s3_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_ALLOW_HTTP", "true".into()),
+    ]
+}
+
+/// Start moto (with `extra` environment, e.g. to require credentials), or `None` when it is not installed.
+pub fn moto(extra: &[(&str, &str)]) -> Option<Moto> {
+    let (server, python) = moto_server()?;
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(&server)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -236,13 +255,7 @@ pub fn moto(extra: &[(&str, &str)]) -> Option<Moto> {
 impl Moto {
     /// The environment that points chiso at this server.
     pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ACCESS_KEY_ID", "test".into()),
-            ("AWS_SECRET_ACCESS_KEY", "test".into()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            ("AWS_ALLOW_HTTP", "true".into()),
-        ]
+        s3_env(&self.endpoint)
     }
 
     /// Create a bucket.
