@@ -255,8 +255,11 @@ pub fn main() -> i32 {
                 .unwrap_or_else(|_| Err(Error::Timeout { seconds: limit.as_secs() }))
         }),
     };
-    // Do not wait for work still running in the background (a query past its time limit).
-    runtime.shutdown_background();
+    // Let the runtime's threads end before the process does: a thread still ending while the
+    // process exits races the allocator's clean-up at exit, a rare signal after complete output.
+    // Work left running by a failure (a query past its time limit) is given little time.
+    let grace = if result.is_ok() { Duration::from_secs(5) } else { Duration::from_millis(200) };
+    runtime.shutdown_timeout(grace);
     match result {
         Ok(()) => 0,
         Err(e) => {

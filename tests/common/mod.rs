@@ -4,6 +4,7 @@ pub mod compare;
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -34,7 +35,8 @@ pub struct Run {
 /// What a finished `chiso` process gave.
 pub fn finish(out: Output) -> Run {
     Run {
-        code: out.status.code().unwrap_or(-1),
+        // Ended by a signal: 128 + its number, as a shell reports it (139 for SIGSEGV).
+        code: out.status.code().or(out.status.signal().map(|s| 128 + s)).unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
