@@ -1,5 +1,5 @@
 -- Every indicator's latest figure for one province, province-wide and per district; derived from the levels below where the province or a district reports none.
--- @param province text -- a legacy province code or name, with or without tone marks (40, Nghệ An, nghe an)
+-- @param province place -- a legacy province code or name, with or without tone marks (40, Nghệ An, nghe an)
 -- @param min_coverage float = 0.5 -- a derived figure counts when at least this share (0 to 1) of the units below it report
 WITH candidates AS (
     SELECT indicator, geo_level, code, value, qualifier, numerator, denominator, target, period, period_start,

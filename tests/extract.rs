@@ -123,6 +123,12 @@ fn dates_in_every_written_form_and_none_invented() {
     let r = row(&rows, "5000.0");
     assert_eq!((r[6].as_str(), r[7].as_str()), ("", ""));
     assert!(r[19].contains("--date"), "{r:?}");
+    // A programme's period (`giai đoạn 2022-2025`) and its horizon are no year of the report's
+    // either: `ngày 23-10` stays undated.
+    let (_, rows) = extract(&dir.join("made_up_programme_period.txt"), &[]);
+    let r = row(&rows, "7500.0");
+    assert_eq!((r[6].as_str(), r[7].as_str()), ("", ""));
+    assert!(r[19].contains("--date"), "{r:?}");
     // Given the report's date, "Đến nay" is that day.
     let (_, rows) = extract(&no_year, &["--date", "2024-03-15"]);
     let r = row(&rows, "5000.0");

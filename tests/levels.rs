@@ -286,6 +286,7 @@ fn an_unknown_level_or_grain_is_named() {
             "grain = 'fortnight'",
             "figures has no grain \"fortnight\"; its grains, besides auto, are reported, day",
         ),
+        ("indicator IN ('eid_accounts', 'eid_acounts')", "figures has no indicator \"eid_acounts\""),
     ] {
         let run = common::chiso(&["query", &format!("SELECT count(*) FROM figures WHERE {filter}")]);
         assert_eq!(run.code, 1);

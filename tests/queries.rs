@@ -167,7 +167,7 @@ fn latest_by_province_and_scorecard() {
     assert_eq!((dti[4].as_str(), dti[9].as_str()), ("56.0", "2022"));
     let run = chiso(&["run", "province_scorecard"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--param province=<text>"), "{}", run.stderr);
+    assert!(run.stderr.contains("--param province=<place>"), "{}", run.stderr);
 }
 
 #[test]
@@ -261,4 +261,60 @@ fn saved_queries_are_table_functions_in_sql() {
     );
     let many = chiso(&["query", "select * from timeseries('40', 'eid_accounts', 'day', 'x', 'y', 'z', 'w')"]);
     assert!(many.stderr.contains("takes at most"), "{}", many.stderr);
+}
+
+#[test]
+fn a_value_that_names_nothing_is_an_error_and_an_empty_answer_says_why() {
+    let fails = |args: &[&str], code: i32, says: &str| {
+        let run = chiso(args);
+        assert_eq!((run.code, run.stdout.as_str()), (code, ""), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    };
+    fails(
+        &["run", "timeseries", "-p", "province=99"],
+        2,
+        "no unit at level province has the code or name \"99\"",
+    );
+    fails(&["run", "province_scorecard", "-p", "province=nghe anh"], 2, "Did you mean Nghệ An?");
+    fails(
+        &["run", "timeseries", "-p", "level=district", "-p", "province=Châu Thành"],
+        2,
+        "10 units at level district are named \"Châu Thành\"; name one with its province after a comma",
+    );
+    let unknown = "figures has no indicator \"eid_accountz\": the indicators table has no such code. Did you mean eid_accounts?";
+    fails(&["run", "timeseries", "-p", "province=40", "-p", "indicator=eid_accountz"], 1, unknown);
+    fails(&["run", "latest_by_province", "-p", "indicator=eid_accountz"], 1, unknown);
+    fails(
+        &["query", "select * from timeseries('eid_accounts', 'Atlantis')"],
+        1,
+        "argument province=Atlantis",
+    );
+    fails(&["query", "select count(*) from figures where indicator = 'eid_accountz'"], 1, unknown);
+
+    // Real values with no figures: an empty answer, and a line saying which part is empty.
+    let empty = |args: &[&str], says: &str| {
+        let run = chiso(args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout.lines().count(), 1, "{args:?}: only the header: {}", run.stdout);
+        assert_eq!(run.stderr.trim(), format!("note: {says}"), "{args:?}");
+    };
+    // The catalog has dossiers_digitised, but no report gave a figure of it.
+    empty(
+        &["run", "latest_by_province", "-p", "indicator=dossiers_digitised"],
+        "no figures for dossiers_digitised in the warehouse",
+    );
+    // eid_accounts figures are province- and district-wide only.
+    empty(
+        &["run", "latest_by_province", "-p", "level=commune"],
+        "no figures for eid_accounts at level commune",
+    );
+    // The DTI rank is Thái Bình's (see timeseries_and_growth).
+    empty(
+        &["run", "timeseries", "-p", "indicator=dti_rank", "-p", "province=Nghệ An"],
+        "no figures for dti_rank in Nghệ An at level province",
+    );
+    empty(
+        &["run", "growth", "-p", "indicator=dti_rank", "-p", "from=2010-01-01", "-p", "to=2011-01-01"],
+        "growth found no rows: there are figures for dti_rank at level province, but none passes the query's other parameters",
+    );
 }

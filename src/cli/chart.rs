@@ -73,6 +73,11 @@ pub async fn run(cli: &Cli, args: &ChartArgs) -> Result<()> {
         (None, Some(sql)) => (engine.query_one(sql).await?, None),
         (None, None) => return Err(usage("what to chart? give --query NAME or --sql SQL")),
     };
+    if let (0, Some(query)) = (result.num_rows(), &saved) {
+        if let Some(why) = engine.why_empty(query, &args.params).await {
+            eprintln!("note: {why}");
+        }
+    }
     let indicator = saved.as_ref().and_then(|q| q.value_of("indicator", &args.params));
     let unit = match &indicator {
         Some(code) => engine.indicator_info(code).await,

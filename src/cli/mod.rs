@@ -30,6 +30,7 @@ mod upgrade;
 mod validate;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -255,11 +256,16 @@ pub fn main() -> i32 {
                 .unwrap_or_else(|_| Err(Error::Timeout { seconds: limit.as_secs() }))
         }),
     };
-    // Let the runtime's threads end before the process does: a thread still ending while the
-    // process exits races the allocator's clean-up at exit, a rare signal after complete output.
-    // Work left running by a failure (a query past its time limit) is given little time.
-    let grace = if result.is_ok() { Duration::from_secs(5) } else { Duration::from_millis(200) };
-    runtime.shutdown_timeout(grace);
+    ANSWERED.store(true, Ordering::SeqCst);
+    match &result {
+        // Let the runtime's threads end before the process does: a thread still ending while
+        // the process exited raced the allocator's clean-up at exit (a rare signal after
+        // complete output).
+        Ok(()) => runtime.shutdown_timeout(Duration::from_secs(5)),
+        // Work a failure left running (a query past its time limit, the other half of a planning
+        // step) is not waited for: cancelled under a thread still blocked on it, it would panic.
+        Err(_) => runtime.shutdown_background(),
+    }
     match result {
         Ok(()) => 0,
         Err(e) => {
@@ -283,6 +289,10 @@ pub fn main() -> i32 {
 /// instead of Rust's message and backtrace note; the process then ends as the panic would.
 fn report_panics_as_errors() {
     std::panic::set_hook(Box::new(|info| {
+        if ANSWERED.load(Ordering::SeqCst) {
+            // Work the runtime cancelled as it shut down, after the command's outcome was known.
+            return;
+        }
         let mut e = Error::panicked("a chiso thread", info.payload());
         if let (Error::Internal(text), Some(at)) = (&mut e, info.location()) {
             text.push_str(&format!(" (at {}:{})", at.file(), at.line()));
@@ -290,6 +300,10 @@ fn report_panics_as_errors() {
         eprintln!("error: {e}");
     }));
 }
+
+/// Set once the command's outcome is known: a panic after that comes from work the runtime
+/// cancelled at shutdown (a detached task blocked on a cancelled one), which changes nothing.
+static ANSWERED: AtomicBool = AtomicBool::new(false);
 
 /// How long the command may run: --timeout, or 10 minutes for a command (not the shell) on a
 /// cluster, where a lost executor could otherwise leave the client waiting.

@@ -47,6 +47,11 @@ pub async fn run(cli: &Cli, args: &RunArgs) -> Result<()> {
     }
     let engine = cli.engine().await?;
     let result = engine.run_saved(query, &args.params).await?;
+    if result.num_rows() == 0 {
+        if let Some(why) = engine.why_empty(query, &args.params).await {
+            eprintln!("note: {why}");
+        }
+    }
     print_results(&args.out, &[result])
 }
 

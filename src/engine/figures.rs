@@ -26,6 +26,7 @@ use datafusion::logical_expr::{
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::levels::{dates, probe, quoted, sql, Grain, Level, Request, GRAINS, LEVELS};
+use crate::error::did_you_mean;
 use crate::storage::text::strings;
 
 /// What `chiso tables` says of `figures`.
@@ -87,6 +88,12 @@ fn values_of(expr: &Expr, name: &str) -> Option<Vec<String>> {
             Some(vec![text(left)?])
         }
         Expr::InList(list) if !list.negated && is_col(&list.expr) => list.list.iter().map(text).collect(),
+        // DataFusion writes a short `IN` list as equalities joined by OR.
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => {
+            let mut values = values_of(left, name)?;
+            values.extend(values_of(right, name)?);
+            Some(values)
+        }
         Expr::Column(_) if is_col(expr) => Some(vec!["true".into()]),
         _ => None,
     }
@@ -199,7 +206,31 @@ async fn catalog(state: &SessionState, indicators: &[String]) -> Result<Catalog>
             out.kinds.push((code, kind.value(i).to_string()));
         }
     }
+    if let Some(missing) = indicators.iter().find(|i| !out.kinds.iter().any(|(code, _)| code == *i)) {
+        return Err(unknown_indicator(state, missing).await);
+    }
     Ok(out)
+}
+
+/// The error for a filter naming `indicator`, which the catalog does not have: a value that names
+/// nothing is a mistake to point out, not a question with an empty answer.
+async fn unknown_indicator(state: &SessionState, indicator: &str) -> DataFusionError {
+    let mut codes = Vec::new();
+    match collect(state, "SELECT code FROM indicators".into()).await {
+        Ok(batches) => {
+            for batch in &batches {
+                if let Some(code) = strings(batch, "code") {
+                    codes.extend((0..batch.num_rows()).map(|i| code.value(i).to_string()));
+                }
+            }
+        }
+        Err(e) => return e,
+    }
+    DataFusionError::Plan(format!(
+        "figures has no indicator {indicator:?}: the indicators table has no such code.{} \
+         `chiso query \"select code, name_en from indicators\"` lists them",
+        did_you_mean(indicator, &codes)
+    ))
 }
 
 /// The grain a filter `grain = 'auto'` stands for (see [`settle`]).
@@ -251,7 +282,7 @@ async fn survey(state: &SessionState, filters: &[Expr], indicators: &[String]) -
     };
     let grain = async {
         if !auto {
-            return Ok(None);
+            return Ok::<_, DataFusionError>(None);
         }
         let (mut days, mut months) = (0, std::collections::BTreeSet::new());
         for batch in collect(state, dates(indicators, &within)).await? {
@@ -266,7 +297,8 @@ async fn survey(state: &SessionState, filters: &[Expr], indicators: &[String]) -
         }
         Ok(Some(if days > 2 * months.len() { Grain::Month } else { Grain::Reported }))
     };
-    let (stored, auto) = tokio::try_join!(stored, grain)?;
+    let (stored, auto) = tokio::join!(stored, grain);
+    let (stored, auto) = (stored?, auto?);
     Ok(Survey { stored, auto })
 }
 
@@ -353,9 +385,10 @@ pub async fn logical_plan(
     filters: &[Expr],
 ) -> Result<LogicalPlan> {
     let indicators = allowed(filters, "indicator").unwrap_or_default();
-    // Independent questions, asked at once.
-    let (catalog, survey) =
-        tokio::try_join!(catalog(state, &indicators), survey(state, filters, &indicators))?;
+    // Independent questions, asked at once; both are awaited even when one fails, so that no
+    // work is left running behind an error.
+    let (catalog, survey) = tokio::join!(catalog(state, &indicators), survey(state, filters, &indicators));
+    let (catalog, survey) = (catalog?, survey?);
     let filters = &settle(filters, survey.auto)?;
     let mut requests = requests(filters, &indicators, &catalog)?;
     for r in &mut requests {

@@ -10,8 +10,9 @@ use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
 use datafusion::prelude::SessionContext;
 
+use crate::error::closest;
 use crate::numbers::parse_vn_number;
-use crate::storage::reference::{code_by_name, communes, reference};
+use crate::storage::reference::{code_by_name, codes_by_name, communes, fold, reference};
 
 /// How one function is called and what it does, for `chiso functions`.
 pub struct FunctionDoc {
@@ -168,6 +169,80 @@ pub fn place_code(level: &str, place: &str) -> Option<String> {
         "province_2025" => r.province_2025_code(place),
         _ => None,
     }
+}
+
+/// Why a place names no one unit of a level (see [`find_place`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlaceMiss {
+    /// No unit of the level has that code or name; the closest name, if one is near.
+    Unknown(Option<String>),
+    /// Several units share the name: each as `name, province`, which names it alone.
+    Several(Vec<String>),
+}
+
+impl PlaceMiss {
+    /// What is wrong, for `place` at `level`, and what to write instead.
+    pub fn describe(&self, level: &str, place: &str) -> String {
+        match self {
+            PlaceMiss::Unknown(near) => {
+                let mut text = format!("no unit at level {level} has the code or name {place:?}");
+                if let Some(near) = near {
+                    text.push_str(&format!(". Did you mean {near}?"));
+                }
+                text
+            }
+            PlaceMiss::Several(names) => format!(
+                "{} units at level {level} are named {place:?}; name one with its province after a comma: {}",
+                names.len(),
+                names.join("; ")
+            ),
+        }
+    }
+}
+
+/// The units of `level` as `(code, name, province code)`.
+fn units(level: &str) -> Vec<(&'static str, &'static str, &'static str)> {
+    let r = reference();
+    match level {
+        "commune" => {
+            communes().iter().map(|c| (c.code.as_str(), c.name.as_str(), c.province_code.as_str())).collect()
+        }
+        "district" => {
+            r.districts.iter().map(|d| (d.code.as_str(), d.name.as_str(), d.province_code.as_str())).collect()
+        }
+        "province" => {
+            r.provinces.values().map(|p| (p.code.as_str(), p.name.as_str(), p.code.as_str())).collect()
+        }
+        "region" => r.provinces.values().map(|p| (p.region.as_str(), p.region.as_str(), "")).collect(),
+        "province_2025" => r.provinces_2025.iter().map(|(c, n)| (c.as_str(), n.as_str(), "")).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The code of `place` at `level`, as [`place_code`] finds it, or why it names no one unit.
+pub fn find_place(level: &str, place: &str) -> std::result::Result<String, PlaceMiss> {
+    if let Some(code) = place_code(level, place) {
+        return Ok(code);
+    }
+    let units = units(level);
+    let shared = codes_by_name(units.iter().copied(), place);
+    if shared.len() > 1 {
+        let province =
+            |code: &str| reference().provinces.get(code).map_or(code.to_string(), |p| p.name.clone());
+        let named = units
+            .iter()
+            .filter(|(code, _, _)| shared.iter().any(|s| s == code))
+            .map(|(_, name, p)| format!("{name}, {}", province(p)));
+        let mut named: Vec<String> = named.collect();
+        named.sort();
+        return Err(PlaceMiss::Several(named));
+    }
+    let folded: Vec<(String, &str)> = units.iter().map(|(_, name, _)| (fold(name), *name)).collect();
+    let want = fold(place);
+    let near = closest(&want, folded.iter().map(|(f, _)| f.as_str()))
+        .and_then(|f| folded.iter().find(|(g, _)| g == f))
+        .map(|(_, name)| name.to_string());
+    Err(PlaceMiss::Unknown(near))
 }
 
 /// The name of the unit `code` at `level` (see [`FUNCTIONS`]).

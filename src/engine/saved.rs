@@ -7,12 +7,17 @@
 //! -- @param indicator text = eid_accounts -- indicator code (see the indicators table)
 //! -- @param as_of date -- required: no default
 //! -- @param level text in province|region|national = province -- one of the listed values
+//! -- @param province place -- a unit, by code or name, at the query's `level` (else a province)
 //! ```
+//!
+//! A `place` is bound as the text given, once it names exactly one unit (see
+//! [`find_place`]); the SQL finds its code with `place_code($level, $province)`.
 use std::fmt;
 use std::path::Path;
 
 use datafusion::common::ScalarValue;
 
+use super::functions::find_place;
 use crate::error::{Error, Result, Thing};
 use crate::storage::datasets::embedded_queries;
 
@@ -27,6 +32,9 @@ pub enum ParamType {
     Float,
     /// A calendar date written `YYYY-MM-DD` (Date32).
     Date,
+    /// A unit, by code or name, at the level of the query's `level` parameter, else a province
+    /// (Utf8, as given; it must name exactly one unit).
+    Place,
 }
 
 impl ParamType {
@@ -36,6 +44,7 @@ impl ParamType {
             "int" => Some(Self::Int),
             "float" => Some(Self::Float),
             "date" => Some(Self::Date),
+            "place" => Some(Self::Place),
             _ => None,
         }
     }
@@ -46,13 +55,14 @@ impl ParamType {
             Self::Int => "a whole number",
             Self::Float => "a number",
             Self::Date => "a date written YYYY-MM-DD",
+            Self::Place => "a unit's code or name",
         }
     }
 
     /// Convert `raw` to a value of this type, or `None` if it is not one.
     fn value(self, raw: &str) -> Option<ScalarValue> {
         match self {
-            Self::Text => Some(ScalarValue::Utf8(Some(raw.to_string()))),
+            Self::Text | Self::Place => Some(ScalarValue::Utf8(Some(raw.to_string()))),
             Self::Int => raw.trim().parse::<i64>().ok().map(|v| ScalarValue::Int64(Some(v))),
             Self::Float => raw.trim().parse::<f64>().ok().map(|v| ScalarValue::Float64(Some(v))),
             Self::Date => {
@@ -82,6 +92,7 @@ impl fmt::Display for ParamType {
             Self::Int => "int",
             Self::Float => "float",
             Self::Date => "date",
+            Self::Place => "place",
         })
     }
 }
@@ -174,6 +185,12 @@ impl SavedQuery {
                     format!("parameter {} of {} must be {}, not {raw:?}", p.name, self.name, p.ty.describe());
                 Error::setting("param", format!("{}={raw}", p.name), problem)
             })?;
+            if p.ty == ParamType::Place {
+                let level = self.value_of("level", given).unwrap_or_else(|| "province".into());
+                find_place(&level, raw).map_err(|miss| {
+                    Error::setting("param", format!("{}={raw}", p.name), miss.describe(&level, raw))
+                })?;
+            }
             bound.push((p.name.clone(), value));
         }
         Ok(bound)
@@ -207,7 +224,7 @@ fn parse_param(query: &str, decl: &str) -> Result<Param> {
     let mut words = head.split_whitespace();
     let name = words.next().ok_or_else(|| bad("no name"))?.to_string();
     let ty_word = words.next().ok_or_else(|| bad("no type"))?;
-    let ty = ParamType::parse(ty_word).ok_or_else(|| bad("type must be text, int, float or date"))?;
+    let ty = ParamType::parse(ty_word).ok_or_else(|| bad("type must be text, int, float, date or place"))?;
     let choices: Vec<String> = match (words.next(), words.next(), words.next()) {
         (None, _, _) => Vec::new(),
         (Some("in"), Some(list), None) => list.split('|').map(str::to_string).collect(),
@@ -310,5 +327,33 @@ mod tests {
         assert!(err.contains("the default is not one of the values after `in`"), "{err}");
         let bad = "-- Levels.\n-- @param level text province region\nSELECT 1";
         assert!(SavedQuery::parse("demo", bad).is_err());
+    }
+
+    #[test]
+    fn a_place_must_name_one_unit_at_the_level_asked() {
+        let text = "-- Places.\n-- @param province place -- a unit\n\
+                    -- @param level text in province|district = province -- its level\nSELECT $province";
+        let q = SavedQuery::parse("demo", text).unwrap();
+        let one = |place: &str, level: &str| {
+            q.bind(&[("province".into(), place.into()), ("level".into(), level.into())])
+        };
+        assert_eq!(one("nghe an", "province").unwrap()[0].1, ScalarValue::Utf8(Some("nghe an".into())));
+        let err = one("99", "province").unwrap_err().to_string();
+        assert!(
+            err.contains("param province=99: no unit at level province has the code or name \"99\""),
+            "{err}"
+        );
+        let err = one("Nghe Anh", "province").unwrap_err().to_string();
+        assert!(err.ends_with("Did you mean Nghệ An?"), "{err}");
+        // Ten legacy districts are called Châu Thành (datasets/reference/districts.csv).
+        let err = one("Châu Thành", "district").unwrap_err().to_string();
+        assert!(err.contains("10 units at level district are named \"Châu Thành\""), "{err}");
+        assert!(err.contains("Châu Thành, Long An; Châu Thành, Sóc Trăng"), "{err}");
+        assert!(one("Châu Thành, Long An", "district").is_ok());
+        // Without a level parameter a place is a province.
+        let text = "-- Provinces.\n-- @param province place -- a province\nSELECT $province";
+        let q = SavedQuery::parse("demo", text).unwrap();
+        assert!(q.bind(&[("province".into(), "Bến Lức".into())]).is_err());
+        assert!(q.bind(&[("province".into(), "40".into())]).is_ok());
     }
 }

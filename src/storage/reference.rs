@@ -148,16 +148,28 @@ pub fn code_by_name<'a>(
     units: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
     input: &str,
 ) -> Option<String> {
+    match codes_by_name(units, input).as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+/// Every code among `units` (`(code, name, province code)`) named `input` (see [`code_by_name`]):
+/// several where units share the name.
+pub fn codes_by_name<'a>(
+    units: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+    input: &str,
+) -> Vec<String> {
     let (name, province) = match input.split_once(',') {
         Some((n, p)) => (n, reference().province_code(p)),
         None => (input, None),
     };
     let folded = fold(name);
     let name = bare(&folded);
-    let mut found =
-        units.filter(|(_, n, p)| fold(n) == name && province.as_deref().is_none_or(|want| want == *p));
-    let first = found.next()?;
-    found.next().is_none().then(|| first.0.to_string())
+    units
+        .filter(|(_, n, p)| fold(n) == name && province.as_deref().is_none_or(|want| want == *p))
+        .map(|(code, _, _)| code.to_string())
+        .collect()
 }
 
 impl Reference {

@@ -70,7 +70,8 @@ fn patterns() -> &'static Patterns {
             current: re(r"(?i)\btrong\s+(quý|tháng|năm)(?:\s+(?:này|qua))?\b"),
             ytd: re(r"(?i)từ\s+đầu\s+năm(?:\s+(\d{4}))?\s+đến\s+nay"),
             year: re(r"(?i)năm\s+(\d{4})"),
-            any_year: re(r"(?i)(?:năm\s+|\d[/.\-])(\d{4})\b"),
+            // A day or month before the year, not a year: `2022-2025` is a span of years.
+            any_year: re(r"(?i)(?:năm\s+|\b\d{1,2}[/.\-])(\d{4})\b"),
         }
     })
 }
@@ -100,7 +101,7 @@ fn obligation_after(text: &str, at: usize) -> bool {
 
 /// Whether the words before a date phrase make it something other than when a figure was
 /// measured: a comparison base (`so với tháng 3/2023`), a deadline (`trước ngày 30/4/2023`), a
-/// horizon (`tầm nhìn đến năm 2030`), the date of a document cited (`Kế hoạch 407/KH-UBND ngày
+/// horizon (`tầm nhìn đến năm 2030`) or a programme's period (`giai đoạn năm 2022-2025`), the date of a document cited (`Kế hoạch 407/KH-UBND ngày
 /// 24-2-2023`), or the ends of a campaign's run (`kéo dài từ 20-6 đến 20-9-2023`). `before` is
 /// folded (see [`fold`]).
 fn not_a_measurement(before: &str) -> bool {
@@ -114,7 +115,7 @@ fn not_a_measurement(before: &str) -> bool {
         ]
     });
     let before = before.trim_end();
-    ["so voi", "truoc", "han", "cham nhat", "tam nhin den", "tam nhin", "ban hanh"]
+    ["so voi", "truoc", "han", "cham nhat", "tam nhin den", "tam nhin", "ban hanh", "giai doan"]
         .iter()
         .any(|w| before.ends_with(w))
         || document.is_match(before)
