@@ -2,7 +2,7 @@
 -- @param indicator text = eid_accounts -- indicator code
 -- @param as_of date = 2023-06-30 -- the date to compare at
 -- @param tolerance_days int = 90 -- how far from as_of a figure may be dated
--- @param level text in commune|district|province|region|national|province_2025 = province -- the units compared
+-- @param level text in commune|district|province|region|national|province_2025|commune_2025 = province -- the units compared
 -- @param min_coverage float = 0.5 -- a derived figure counts when at least this share (0 to 1) of the units below it report
 SELECT
     rank() OVER (ORDER BY CASE WHEN higher_is_better THEN -value ELSE value END) AS rank,

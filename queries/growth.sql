@@ -2,7 +2,7 @@
 -- @param indicator text = eid_accounts -- indicator code
 -- @param from date -- the earlier date
 -- @param to date -- the later date
--- @param level text in commune|district|province|region|national|province_2025 = province -- the units compared
+-- @param level text in commune|district|province|region|national|province_2025|commune_2025 = province -- the units compared
 -- @param min_coverage float = 0.5 -- a derived figure counts when at least this share (0 to 1) of the units below it report
 WITH obs AS (
     SELECT province_code, district_code, code, value, period_end, obs_id

@@ -1,6 +1,6 @@
 -- The latest figure of one indicator in each province (or each unit of another level), with its as-of date, qualifier and source; where a unit reports none, its figure is derived from the levels below (see the table `figures`).
 -- @param indicator text = eid_accounts -- indicator code (`chiso query "select code, name_en from indicators"` lists them)
--- @param level text in commune|district|province|region|national|province_2025 = province -- the units compared
+-- @param level text in commune|district|province|region|national|province_2025|commune_2025 = province -- the units compared
 -- @param min_coverage float = 0.5 -- a derived figure counts when at least this share (0 to 1) of the units below it report
 SELECT province_code, province, value, qualifier, period_start, as_of, source_id, quote, code, place, derived, reporting, expected
 FROM (

@@ -3,7 +3,8 @@
 
 Development-time tool only: nothing at build, run or test time needs Python.
 Source: the PyPI package `vietnamadminunits` (MIT licence), its `data/dataset.db`
-(tables `admin_units_legacy` and `admin_units`) and `data/converter_2025.json`.
+(tables `admin_units_legacy` and `admin_units`) and `data/converter_2025.json`. The package
+carries the units of 2025-07-01 and no later change, so every 2025 row has that effective date.
 
     pip install vietnamadminunits
     python3 scripts/refresh_reference.py
@@ -56,11 +57,14 @@ def main():
 
     new_prov = {}  # provinceKey -> (code, full name, short name)
     new_ward = {}  # (provinceKey, wardKey) -> wardCode
-    for pkey, pcode, pname, pshort, wkey, wcode in db.execute(
-        "select provinceKey, provinceCode, province, provinceShort, wardKey, wardCode from admin_units"
+    communes_2025 = []
+    for pkey, pcode, pname, pshort, wkey, wcode, wshort, wtype in db.execute(
+        "select provinceKey, provinceCode, province, provinceShort, wardKey, wardCode, wardShort, wardType"
+        " from admin_units order by wardCode"
     ):
         new_prov[pkey] = (pcode, pname, pshort)
         new_ward[(pkey, wkey)] = wcode
+        communes_2025.append([wcode, wshort, ascii_name(wshort), wtype.lower(), pcode, EFFECTIVE_2025])
 
     legacy_to_new = {}  # legacy provinceKey -> new provinceKey
     for new_key, olds in conv["DICT_PROVINCE"].items():
@@ -69,16 +73,21 @@ def main():
 
     # legacy ward full key -> new ward key (undivided wards map to one; divided ones take the default).
     ward_to_new = {}
+    # legacy ward full key -> every (new province key, new ward key, is the package's default).
+    targets = {}
     for new_pkey, wards in conv["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
         for new_wkey, olds in wards.items():
             for old in olds:
                 ward_to_new[old] = (new_pkey, new_wkey)
+                targets.setdefault(old, []).append((new_pkey, new_wkey, True))
     for new_pkey, olds in conv["DICT_PROVINCE_WARD_DIVIDED"].items():
         for old, options in olds.items():
             default = [o for o in options if o["isDefaultNewWard"]] or options[:1]
             ward_to_new.setdefault(old, (new_pkey, default[0]["newWardKey"]))
+            for o in options:
+                targets.setdefault(old, []).append((new_pkey, o["newWardKey"], o is default[0]))
 
-    provinces, districts, communes = {}, {}, []
+    provinces, districts, communes, crosswalk = {}, {}, [], []
     for row in db.execute(
         "select provinceCode, province, provinceShort, provinceKey, districtCode, district, districtShort,"
         " districtType, districtKey, wardCode, ward, wardShort, wardType, wardKey"
@@ -94,10 +103,17 @@ def main():
             target = ward_to_new.get(f"{pkey}_{dkey}_{wkey}")
             new_wcode = new_ward.get(target, "") if target else ""
             communes.append([wcode, wshort, ascii_name(wshort), wtype.lower(), dcode, pcode, new_wcode])
+            found = {}
+            for new_pkey, new_wkey, is_default in targets.get(f"{pkey}_{dkey}_{wkey}", []):
+                code = new_ward[(new_pkey, new_wkey)]
+                found[code] = found.get(code, False) or is_default
+            if found and sum(found.values()) != 1:
+                sys.exit(f"legacy commune {wcode}: {sum(found.values())} default targets")
+            crosswalk.extend([wcode, code, str(d).lower(), EFFECTIVE_2025] for code, d in sorted(found.items()))
 
-    counts = (len(provinces), len(districts), len(communes), len(new_prov))
-    if counts != (63, 696, 10035, 34):
-        sys.exit(f"unexpected counts (provinces, districts, communes, provinces 2025): {counts}")
+    counts = (len(provinces), len(districts), len(communes), len(new_prov), len(communes_2025))
+    if counts != (63, 696, 10035, 34, 3321):
+        sys.exit(f"unexpected counts (provinces, districts, communes, provinces 2025, communes 2025): {counts}")
 
     os.makedirs(OUT, exist_ok=True)
     write("provinces.csv", ["code", "name", "name_ascii", "type", "region", "province_2025_code"],
@@ -113,6 +129,9 @@ def main():
     write("districts.csv", ["code", "name", "name_ascii", "type", "province_code"], sorted(districts.values()))
     write("communes.csv", ["code", "name", "name_ascii", "type", "district_code", "province_code", "commune_2025_code"],
           communes)
+    write("communes_2025.csv", ["code", "name", "name_ascii", "type", "province_2025_code", "effective_date"],
+          communes_2025)
+    write("commune_crosswalk.csv", ["legacy_code", "code_2025", "is_default", "effective_date"], crosswalk)
 
 
 if __name__ == "__main__":

@@ -306,3 +306,72 @@ fn every_level_and_grain_plans_with_every_column() {
     // The curated data has figures or roll-ups at all six levels (communes from Gia Lai 2025).
     assert_eq!(parse_csv(&out), [["true", "true", "6", "6"]]);
 }
+
+#[test]
+fn communes_of_2025_add_up_their_whole_legacy_communes_and_their_own_figures() {
+    // District 494's four communes all became phường Ngũ Hành Sơn (20285) whole
+    // (datasets/reference/commune_crosswalk.csv): its history is theirs, as the district's.
+    let (_dir, wh) = hierarchy();
+    assert_eq!(
+        figures(&wh, "eid_accounts", "commune_2025", "reported", ""),
+        [
+            "20285,to 2024-01-30,1000.0,exact,true,4,4",
+            "20285,to 2024-01-31,630.0,lower_bound,true,3,4",
+            "20285,to 2024-02-01,1090.0,exact,true,4,4",
+        ]
+    );
+    // Phường Đoài Phương (09616, Hà Nội) took xã Kim Sơn (09610) and xã Sơn Đông (09613) whole,
+    // and part of xã Cổ Đông (09616), whose other part went to 09988. The split commune's 50
+    // goes to neither: 100 + 200 of three communes, a lower bound. A figure reported for the
+    // 2025 commune itself is used as it is.
+    let (dir, wh) = warehouse();
+    let wh = wh.to_str().unwrap().to_string();
+    let sources = dir.path().join("sources.csv");
+    fs::write(
+        &sources,
+        "source_id,title,publisher,published,province_code,seed_file\n\
+         test-2025,Figures made by hand for the 2025 communes,chiso tests,2025-10-01,01,\n",
+    )
+    .unwrap();
+    let row = |id: &str,
+               level: &str,
+               province: &str,
+               district: &str,
+               commune: &str,
+               day: &str,
+               value: f64| {
+        format!("{id},eid_accounts,{level},{province},{district},{commune},,{day},{value},,,,exact,test-2025,{value}")
+    };
+    let lines = [
+        OBS_HEADER.to_string(),
+        row("k1", "commune", "01", "269", "09610", "2024-01-30", 100.0),
+        row("k2", "commune", "01", "269", "09613", "2024-01-30", 200.0),
+        row("k3", "commune", "01", "269", "09616", "2024-01-30", 50.0),
+        row("k4", "commune_2025", "", "", "09616", "2025-09-30", 400.0),
+    ];
+    let obs = dir.path().join("obs.csv");
+    fs::write(&obs, lines.join("\n") + "\n").unwrap();
+    for file in [&sources, &obs] {
+        ok(&["--warehouse", &wh, "ingest", file.to_str().unwrap()]);
+    }
+    let rows = figures(&wh, "eid_accounts", "commune_2025", "reported", "");
+    assert_eq!(
+        rows,
+        ["09616,to 2024-01-30,300.0,lower_bound,true,2,3", "09616,to 2025-09-30,400.0,exact,false,,"]
+    );
+    // Asked for one 2025 commune, by the saved query and by name.
+    let out = ok(&[
+        "--warehouse",
+        &wh,
+        "run",
+        "timeseries",
+        "-p",
+        "level=commune_2025",
+        "-p",
+        "province=Đoài Phương",
+        "--format",
+        "csv",
+    ]);
+    let values: Vec<String> = parse_csv(&out).into_iter().map(|r| r[3].clone()).collect();
+    assert_eq!(values, ["300.0", "400.0"]);
+}

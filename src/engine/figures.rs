@@ -27,6 +27,7 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use super::levels::{dates, probe, quoted, sql, Grain, Level, Request, GRAINS, LEVELS};
 use crate::error::did_you_mean;
+use crate::storage::reference::commune_targets;
 use crate::storage::text::strings;
 
 /// What `chiso tables` says of `figures`.
@@ -171,6 +172,15 @@ fn within(level: Level, filters: &[Expr]) -> Vec<(&'static str, Vec<String>)> {
     };
     if let (Some(column), Some(codes)) = (column, allowed(filters, "code")) {
         within.push((column, codes));
+    }
+    if let (Level::Commune2025, Some(codes)) = (level, allowed(filters, "code")) {
+        // A 2025 commune's own rows and those of the legacy communes with a part in it.
+        let mut rows = codes.clone();
+        let parts = commune_targets().iter().filter(|(_, to)| to.iter().any(|t| codes.contains(t)));
+        rows.extend(parts.map(|(legacy, _)| legacy.clone()));
+        rows.sort();
+        rows.dedup();
+        within.push(("commune_code", rows));
     }
     within
 }

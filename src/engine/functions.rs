@@ -12,7 +12,9 @@ use datafusion::prelude::SessionContext;
 
 use crate::error::closest;
 use crate::numbers::parse_vn_number;
-use crate::storage::reference::{code_by_name, codes_by_name, communes, fold, reference};
+use crate::storage::reference::{
+    code_by_name, codes_by_name_in, commune_targets, communes, communes_2025, fold, reference,
+};
 
 /// How one function is called and what it does, for `chiso functions`.
 pub struct FunctionDoc {
@@ -100,11 +102,22 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
         examples: &[("province_2025('34')", "33"), ("province_2025('06')", "19"), ("province_2025('40')", "40")],
     },
     FunctionDoc {
+        name: "commune_2025",
+        signature: "commune_2025(code text) -> text",
+        about: "The code of the commune of 2025 a legacy commune became wholly part of. NULL for a commune \
+                split between several (commune_crosswalk lists their parts), or no such commune.",
+        examples: &[
+            ("commune_2025('09610')", "09616"),
+            ("commune_2025('09616')", ""),
+            ("commune_2025('99999')", ""),
+        ],
+    },
+    FunctionDoc {
         name: "place_code",
         signature: "place_code(level text, place text) -> text",
         about: "The code of a unit at a level of `figures` (commune, district, province, region, national, \
-                province_2025), given by code or by name; a name several units share takes its province \
-                after a comma. NULL if there is no such unit, or several.",
+                province_2025) or a commune of 2025 (commune_2025), given by code or by name; a name several units share takes its province \
+                after a comma (for a commune of 2025, its 2025 province or the legacy one it was in). NULL if there is no such unit, or several.",
         examples: &[
             ("place_code('district', 'Bến Lức')", "803"),
             ("place_code('district', 'Châu Thành')", ""),
@@ -114,6 +127,10 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
             ("place_code('region', 'Tay Nguyen')", "Tây Nguyên"),
             ("place_code('national', 'Việt Nam')", "VN"),
             ("place_code('province_2025', 'Hưng Yên')", "33"),
+            ("place_code('commune_2025', 'Phường Ba Đình, Hà Nội')", "00004"),
+            ("place_code('commune_2025', 'Ba Đình')", ""),
+            ("place_code('commune_2025', 'xa tan thanh, Thái Nguyên')", "05923"),
+            ("place_code('commune_2025', 'Tân Thành, Bắc Kạn')", "05923"),
         ],
     },
     FunctionDoc {
@@ -125,6 +142,7 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
             ("place_name('commune', '00001')", "Phúc Xá"),
             ("place_name('province', '34')", "Thái Bình"),
             ("place_name('province_2025', '33')", "Hưng Yên"),
+            ("place_name('commune_2025', '00097')", "Hồng Hà"),
             ("place_name('national', 'VN')", "Việt Nam"),
         ],
     },
@@ -167,6 +185,14 @@ pub fn place_code(level: &str, place: &str) -> Option<String> {
         "region" => r.region(place),
         "national" => Some("VN".to_string()),
         "province_2025" => r.province_2025_code(place),
+        "commune_2025" if given_code => {
+            let code = format!("{place:0>5}");
+            communes_2025().iter().any(|c| c.code == code).then_some(code)
+        }
+        "commune_2025" => match named(level, &units(level), place).as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -215,8 +241,34 @@ fn units(level: &str) -> Vec<(&'static str, &'static str, &'static str)> {
         }
         "region" => r.provinces.values().map(|p| (p.region.as_str(), p.region.as_str(), "")).collect(),
         "province_2025" => r.provinces_2025.iter().map(|(c, n)| (c.as_str(), n.as_str(), "")).collect(),
+        "commune_2025" => communes_2025()
+            .iter()
+            .map(|c| (c.code.as_str(), c.name.as_str(), c.province_2025_code.as_str()))
+            .collect(),
         _ => Vec::new(),
     }
+}
+
+/// The codes of every unit among `units` of `level` named `place` (a name, or a name and its
+/// province after a comma: a 2025 province, or a legacy one's name, for a 2025 commune).
+fn named(level: &str, units: &[(&str, &str, &str)], place: &str) -> Vec<String> {
+    let r = reference();
+    if level == "commune_2025" {
+        codes_by_name_in(units.iter().copied(), place, |p| r.province_2025_of(p))
+    } else {
+        codes_by_name_in(units.iter().copied(), place, |p| r.province_code(p))
+    }
+}
+
+/// The name of the province with `code`, of those a unit of `level` lies in.
+fn province_of_level(level: &str, code: &str) -> String {
+    let r = reference();
+    let name = if level == "commune_2025" {
+        r.provinces_2025.get(code).cloned()
+    } else {
+        r.provinces.get(code).map(|p| p.name.clone())
+    };
+    name.unwrap_or_else(|| code.to_string())
 }
 
 /// The code of `place` at `level`, as [`place_code`] finds it, or why it names no one unit.
@@ -225,14 +277,12 @@ pub fn find_place(level: &str, place: &str) -> std::result::Result<String, Place
         return Ok(code);
     }
     let units = units(level);
-    let shared = codes_by_name(units.iter().copied(), place);
+    let shared = named(level, &units, place);
     if shared.len() > 1 {
-        let province =
-            |code: &str| reference().provinces.get(code).map_or(code.to_string(), |p| p.name.clone());
         let named = units
             .iter()
             .filter(|(code, _, _)| shared.iter().any(|s| s == code))
-            .map(|(_, name, p)| format!("{name}, {}", province(p)));
+            .map(|(_, name, p)| format!("{name}, {}", province_of_level(level, p)));
         let mut named: Vec<String> = named.collect();
         named.sort();
         return Err(PlaceMiss::Several(named));
@@ -245,6 +295,14 @@ pub fn find_place(level: &str, place: &str) -> std::result::Result<String, Place
     Err(PlaceMiss::Unknown(near))
 }
 
+/// The 2025 commune legacy commune `code` became wholly part of (see [`FUNCTIONS`]).
+pub fn whole_commune_2025(code: &str) -> Option<String> {
+    match commune_targets().get(code)?.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
 /// The name of the unit `code` at `level` (see [`FUNCTIONS`]).
 pub fn place_name(level: &str, code: &str) -> Option<String> {
     let r = reference();
@@ -255,6 +313,7 @@ pub fn place_name(level: &str, code: &str) -> Option<String> {
         "region" => r.region(code),
         "national" => (code == "VN").then(|| "Việt Nam".to_string()),
         "province_2025" => r.provinces_2025.get(code).cloned(),
+        "commune_2025" => communes_2025().iter().find(|c| c.code == code).map(|c| c.name.clone()),
         _ => None,
     }
 }
@@ -394,6 +453,7 @@ pub fn udfs() -> Vec<ScalarUDF> {
         udf("province_2025", vec![Utf8], Utf8, |args| {
             text_fn(args, |code| reference().provinces.get(code).map(|p| p.code_2025.clone()))
         }),
+        udf("commune_2025", vec![Utf8], Utf8, |args| text_fn(args, whole_commune_2025)),
         udf("place_code", vec![Utf8, Utf8], Utf8, |args| text_fn2(args, place_code)),
         udf("place_name", vec![Utf8, Utf8], Utf8, |args| text_fn2(args, place_name)),
         udf("region", vec![Utf8], Utf8, |args| {

@@ -28,11 +28,20 @@ pub enum Level {
     National,
     /// One of the 34 provinces in force since 2025-07-01.
     Province2025,
+    /// One of the 3,321 communes, wards and special zones in force since 2025-07-01.
+    Commune2025,
 }
 
-/// Every level, finest first.
-pub const LEVELS: [Level; 6] =
-    [Level::Commune, Level::District, Level::Province, Level::Region, Level::National, Level::Province2025];
+/// Every level: the legacy ones finest first, then those of 2025.
+pub const LEVELS: [Level; 7] = [
+    Level::Commune,
+    Level::District,
+    Level::Province,
+    Level::Region,
+    Level::National,
+    Level::Province2025,
+    Level::Commune2025,
+];
 
 impl Level {
     /// The level's name in `geo_level`.
@@ -44,6 +53,7 @@ impl Level {
             Level::Region => "region",
             Level::National => "national",
             Level::Province2025 => "province_2025",
+            Level::Commune2025 => "commune_2025",
         }
     }
 
@@ -56,7 +66,7 @@ impl Level {
     pub fn sources(self) -> &'static [Level] {
         match self {
             Level::Commune => &[],
-            Level::District => &[Level::Commune],
+            Level::District | Level::Commune2025 => &[Level::Commune],
             Level::Province => &[Level::District, Level::Commune],
             Level::Region | Level::National | Level::Province2025 => {
                 &[Level::Province, Level::District, Level::Commune]
@@ -64,9 +74,12 @@ impl Level {
         }
     }
 
-    /// The unit's code at this level, as SQL over a row reported at a finer level.
+    /// The unit's code at this level, as SQL over a row reported at a finer level. A legacy
+    /// commune split between several 2025 communes has none at `commune_2025`: its figures are
+    /// not divided, and go to none of them.
     fn key(self) -> &'static str {
         match self {
+            Level::Commune2025 => "commune_2025(commune_code)",
             Level::Commune => "commune_code",
             Level::District => "district_code",
             Level::Province => "province_code",
@@ -79,6 +92,11 @@ impl Level {
     /// How many units of reported level `source` each unit of this level holds: SQL giving
     /// `(code, expected)` from the reference tables.
     fn expected(self, source: Level) -> String {
+        if self == Level::Commune2025 {
+            // Every legacy commune with a part in the 2025 commune, split ones too: a 2025
+            // commune fed by a split one is never complete.
+            return "SELECT code_2025 AS code, count(*) AS expected FROM commune_crosswalk GROUP BY code_2025".into();
+        }
         // The reference tables name their parent codes as observations do, but for the
         // provinces table, whose own code is `code`.
         let (table, key) = match source {
@@ -352,7 +370,8 @@ fn reported_select(level: Level, grain: Grain) -> String {
          FROM at_level",
         lname = quoted(level.name()),
         gname = quoted(grain.name()),
-        key = level.key(),
+        // Rows reported for a 2025 commune name it in their commune column.
+        key = if level == Level::Commune2025 { "commune_code" } else { level.key() },
     )
 }
 
@@ -397,7 +416,7 @@ fn derived_select(level: Level, grain: Grain, (source, from): (Level, &str), rec
            ) g \
          ) d \
          LEFT JOIN ({expected}) e ON e.code = d.code \
-         WHERE d.value IS NOT NULL",
+         WHERE d.value IS NOT NULL AND d.code IS NOT NULL",
         lname = level.name(),
         gname = grain.name(),
         // Always NULL, but not the same constant as `quote`: DataFusion 55 takes two equal

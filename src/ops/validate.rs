@@ -81,12 +81,14 @@ const SQL_CHECKS: &[(&str, Severity, &str)] = &[
     ("source_key", Severity::Error, "SELECT o.obs_id, 'unknown source ' || o.source_id FROM observations o LEFT JOIN sources s ON o.source_id = s.source_id WHERE s.source_id IS NULL"),
     ("province_key", Severity::Error, "SELECT o.obs_id, 'unknown province code ' || o.province_code FROM observations o LEFT JOIN provinces p ON o.province_code = p.code WHERE o.province_code IS NOT NULL AND p.code IS NULL"),
     ("district_key", Severity::Error, "SELECT o.obs_id, 'district ' || o.district_code || ' is not a district of province ' || coalesce(o.province_code, '(none)') FROM observations o LEFT JOIN districts d ON o.district_code = d.code AND o.province_code = d.province_code WHERE o.district_code IS NOT NULL AND d.code IS NULL"),
-    ("commune_key", Severity::Error, "SELECT o.obs_id, 'commune ' || o.commune_code || ' is not a commune of district ' || coalesce(o.district_code, '(none)') FROM observations o LEFT JOIN communes c ON o.commune_code = c.code AND o.district_code = c.district_code WHERE o.commune_code IS NOT NULL AND c.code IS NULL"),
+    ("commune_key", Severity::Error, "SELECT o.obs_id, 'commune ' || o.commune_code || ' is not a commune of district ' || coalesce(o.district_code, '(none)') FROM observations o LEFT JOIN communes c ON o.commune_code = c.code AND o.district_code = c.district_code WHERE o.commune_code IS NOT NULL AND o.geo_level <> 'commune_2025' AND c.code IS NULL"),
+    ("commune_2025_key", Severity::Error, "SELECT o.obs_id, 'commune ' || o.commune_code || ' is not a commune of 2025' FROM observations o LEFT JOIN communes_2025 c ON o.commune_code = c.code WHERE o.geo_level = 'commune_2025' AND c.code IS NULL"),
     ("geo_level", Severity::Error, "SELECT obs_id, 'geo_level ' || geo_level || ' does not match the codes given' FROM observations WHERE NOT CASE geo_level \
         WHEN 'national' THEN province_code IS NULL AND district_code IS NULL AND commune_code IS NULL \
         WHEN 'province' THEN province_code IS NOT NULL AND district_code IS NULL AND commune_code IS NULL \
         WHEN 'district' THEN district_code IS NOT NULL AND commune_code IS NULL \
-        WHEN 'commune' THEN commune_code IS NOT NULL ELSE false END"),
+        WHEN 'commune' THEN commune_code IS NOT NULL \
+        WHEN 'commune_2025' THEN commune_code IS NOT NULL AND district_code IS NULL ELSE false END"),
     ("qualifier", Severity::Error, "SELECT obs_id, 'qualifier must be exact, approx, lower_bound or upper_bound, not ' || qualifier FROM observations WHERE qualifier NOT IN ('exact', 'approx', 'lower_bound', 'upper_bound')"),
     ("period", Severity::Error, "SELECT obs_id, 'period_start ' || CAST(period_start AS VARCHAR) || ' is after period_end ' || CAST(period_end AS VARCHAR) FROM observations WHERE period_start > period_end"),
     ("period_basis", Severity::Error, "SELECT obs_id, 'period_basis must be stated, report_date or inferred, not ' || period_basis FROM observations WHERE period_basis NOT IN ('stated', 'report_date', 'inferred')"),

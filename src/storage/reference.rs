@@ -133,9 +133,73 @@ pub fn communes() -> &'static [Commune] {
     })
 }
 
+/// A commune, ward or special zone in force since 2025-07-01.
+#[derive(Debug, Clone)]
+pub struct Commune2025 {
+    /// 5-digit code.
+    pub code: String,
+    /// Name without the word xã / phường / đặc khu.
+    pub name: String,
+    /// Code of its 2025 province.
+    pub province_2025_code: String,
+}
+
+/// The 3,321 communes of 2025, loaded on first use.
+pub fn communes_2025() -> &'static [Commune2025] {
+    static CELL: OnceLock<Vec<Commune2025>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut out = Vec::new();
+        for batch in rows("communes_2025") {
+            for i in 0..batch.num_rows() {
+                out.push(Commune2025 {
+                    code: column(&batch, "code", i),
+                    name: column(&batch, "name", i),
+                    province_2025_code: column(&batch, "province_2025_code", i),
+                });
+            }
+        }
+        out
+    })
+}
+
+/// The 2025 communes each legacy commune became part of (`commune_crosswalk`), the package's
+/// default first: one for a commune taken whole, several for one split.
+pub fn commune_targets() -> &'static HashMap<String, Vec<String>> {
+    static CELL: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for batch in rows("commune_crosswalk") {
+            let default = batch
+                .column_by_name("is_default")
+                .and_then(|c| c.as_any().downcast_ref::<datafusion::arrow::array::BooleanArray>().cloned());
+            for i in 0..batch.num_rows() {
+                let targets = out.entry(column(&batch, "legacy_code", i)).or_default();
+                let code = column(&batch, "code_2025", i);
+                if default.as_ref().is_some_and(|d| d.value(i)) {
+                    targets.insert(0, code);
+                } else {
+                    targets.push(code);
+                }
+            }
+        }
+        out
+    })
+}
+
 /// The words that may come before a unit's name, folded.
-const UNIT_WORDS: [&str; 10] =
-    ["tinh ", "thanh pho ", "tp. ", "tp.", "huyen ", "quan ", "thi xa ", "thi tran ", "xa ", "phuong "];
+const UNIT_WORDS: [&str; 11] = [
+    "tinh ",
+    "thanh pho ",
+    "tp. ",
+    "tp.",
+    "huyen ",
+    "quan ",
+    "thi xa ",
+    "thi tran ",
+    "xa ",
+    "phuong ",
+    "dac khu ",
+];
 
 /// `folded` without a leading unit word.
 fn bare(folded: &str) -> &str {
@@ -160,8 +224,18 @@ pub fn codes_by_name<'a>(
     units: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
     input: &str,
 ) -> Vec<String> {
+    codes_by_name_in(units, input, |p| reference().province_code(p))
+}
+
+/// [`codes_by_name`] with the province after a comma found by `province` (the units' third
+/// field holds the codes it gives).
+pub fn codes_by_name_in<'a>(
+    units: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+    input: &str,
+    province: impl Fn(&str) -> Option<String>,
+) -> Vec<String> {
     let (name, province) = match input.split_once(',') {
-        Some((n, p)) => (n, reference().province_code(p)),
+        Some((n, p)) => (n, province(p)),
         None => (input, None),
     };
     let folded = fold(name);
@@ -194,6 +268,15 @@ impl Reference {
         let want = fold(trimmed);
         let want = bare(&want);
         self.provinces_2025.iter().find(|(_, name)| fold(name) == want).map(|(code, _)| code.clone())
+    }
+
+    /// The code of the 2025 province given by its code or name, or by a legacy province's name
+    /// (the 2025 province it became part of).
+    pub fn province_2025_of(&self, input: &str) -> Option<String> {
+        self.province_2025_code(input).or_else(|| {
+            let legacy = self.province_code(input)?;
+            self.provinces.get(&legacy).map(|p| p.code_2025.clone())
+        })
     }
 
     /// The statistical region named `input` (tone marks optional), as the tables write it.

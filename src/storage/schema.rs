@@ -68,6 +68,18 @@ pub const TABLES: &[TableDef] = &[
         sort_by: &["code"],
         about: "the 10,035 legacy communes, with the 2025 commune each became part of",
     },
+    TableDef {
+        name: "communes_2025",
+        source: "reference/communes_2025.csv",
+        sort_by: &["code"],
+        about: "the 3,321 communes, wards and special zones in force since 2025-07-01",
+    },
+    TableDef {
+        name: "commune_crosswalk",
+        source: "reference/commune_crosswalk.csv",
+        sort_by: &["legacy_code", "code_2025"],
+        about: "legacy commune to each 2025 commune it became part of, the default marked",
+    },
 ];
 
 /// The curated table called `name`, if there is one.
@@ -169,6 +181,20 @@ pub fn schema(name: &str) -> SchemaRef {
             text("district_code", false),
             text("province_code", false),
             text("commune_2025_code", true),
+        ],
+        "communes_2025" => vec![
+            text("code", false),
+            text("name", false),
+            text("name_ascii", false),
+            text("type", false),
+            text("province_2025_code", false),
+            date("effective_date", false),
+        ],
+        "commune_crosswalk" => vec![
+            text("legacy_code", false),
+            text("code_2025", false),
+            Field::new("is_default", DataType::Boolean, false),
+            date("effective_date", false),
         ],
         other => panic!("no schema for table {other}"),
     };
