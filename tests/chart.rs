@@ -167,7 +167,14 @@ fn bad_requests_get_one_clear_message_and_write_nothing() {
     let cases: &[(&[&str], &str)] = &[
         (&["--query", "latest_by_province", "--y", "province"], "--y province: the column is not numeric"),
         (&["--query", "latest_by_province", "--x", "provnce"], "Did you mean province?"),
-        (&["--query", "latest_by_province", "--param", "indicator=no_such_thing"], "returned no rows"),
+        (
+            &["--query", "latest_by_province", "--param", "indicator=no_such_thing"],
+            "figures has no indicator \"no_such_thing\"",
+        ),
+        (
+            &["--query", "latest_by_province", "--param", "level=commune"],
+            "the query returned no rows (no figures for eid_accounts at level commune)",
+        ),
         (&["--sql", "select code, name from provinces"], "no number column"),
     ];
     for (args, expected) in cases {

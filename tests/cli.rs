@@ -159,7 +159,7 @@ fn run_help_shows_the_header() {
     assert!(out.contains("indicator"), "{out}");
     assert!(out.contains("default eid_accounts"), "{out}");
     // A parameter that takes listed values names them.
-    assert!(out.contains("(one of: commune, district, province, region, national, province_2025)"), "{out}");
+    assert!(out.contains("(one of: commune, district, province, region, national, province_2025, commune_2025)"), "{out}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use clap::{ArgGroup, Args};
 use super::args::parse_param;
 use super::{usage, Cli};
 use crate::engine::saved::{find, load_all, SavedQuery};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ops::chart::{self, ChartRequest, Kind, Locale};
 
 /// Arguments of `chiso chart`.
@@ -75,7 +75,10 @@ pub async fn run(cli: &Cli, args: &ChartArgs) -> Result<()> {
     };
     if let (0, Some(query)) = (result.num_rows(), &saved) {
         if let Some(why) = engine.why_empty(query, &args.params).await {
-            eprintln!("note: {why}");
+            return Err(Error::Invalid {
+                what: "the result".into(),
+                problem: format!("the query returned no rows ({why}), so there is nothing to chart"),
+            });
         }
     }
     let indicator = saved.as_ref().and_then(|q| q.value_of("indicator", &args.params));

@@ -71,7 +71,7 @@ fn help(query: &SavedQuery) -> String {
             if !p.choices.is_empty() {
                 about.push_str(&format!(" (one of: {})", p.choices.join(", ")));
             }
-            out.push_str(&format!("  {:<16} {:<6} {:<28} {about}\n", p.name, p.ty, default));
+            out.push_str(&format!("  {:<16} {:<6} {:<28} {about}\n", p.name, p.ty.to_string(), default));
         }
     }
     out
