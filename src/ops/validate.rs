@@ -104,6 +104,25 @@ const SQL_CHECKS: &[(&str, Severity, &str)] = &[
     ("published_month", Severity::Error, "SELECT source_id, 'published_month must be YYYY-MM and agree with published, not ' || published_month FROM sources \
         WHERE published_month IS NOT NULL AND (NOT regexp_like(published_month, '^[0-9]{4}-(0[1-9]|1[0-2])$') OR substr(CAST(published AS VARCHAR), 1, 7) <> published_month)"),
     ("numerator", Severity::Error, "SELECT obs_id, 'numerator ' || CAST(numerator AS VARCHAR) || ' exceeds denominator ' || CAST(denominator AS VARCHAR) FROM observations WHERE numerator > denominator"),
+    // Curation slips an audit found: a count since the programme began that falls from one
+    // source to a later one (a date or a unit filed wrong); one report's value of an indicator
+    // for a unit filed twice (one fact stored as two). A date said to be stated where the
+    // sentence gives none is checked against the report itself (see `quote_checks`).
+    ("stock_falls", Severity::Warning, "SELECT obs_id, 'stock ' || indicator || ' falls to ' || CAST(value AS VARCHAR) || ' on ' || CAST(period_end AS VARCHAR) \
+        || ' from ' || CAST(before AS VARCHAR) || ' on ' || CAST(before_end AS VARCHAR) || ' (' || before_id || '), another source''s figure of the same unit' \
+        FROM (SELECT o.obs_id, o.indicator, o.value, o.period_end, o.source_id, o.qualifier, \
+                     lag(o.value) OVER w AS before, lag(o.period_end) OVER w AS before_end, lag(o.obs_id) OVER w AS before_id, \
+                     lag(o.source_id) OVER w AS before_source, lag(o.qualifier) OVER w AS before_qualifier \
+              FROM observations o JOIN indicators i ON o.indicator = i.code WHERE i.kind = 'stock' \
+              WINDOW w AS (PARTITION BY o.indicator, o.geo_level, o.province_code, o.district_code, o.commune_code ORDER BY o.period_end, o.obs_id)) t \
+        WHERE value < before AND period_end > before_end AND source_id <> before_source \
+          AND qualifier <> 'lower_bound' AND before_qualifier <> 'upper_bound'"),
+    ("same_fact", Severity::Warning, "SELECT b.obs_id, 'the same value of ' || b.indicator || ' for the same unit as ' || a.obs_id || ' in one report (' || CAST(a.period_end AS VARCHAR) \
+        || ', ' || CAST(b.period_end AS VARCHAR) || '): one fact filed twice?' \
+        FROM observations a JOIN observations b ON a.source_id = b.source_id AND a.indicator = b.indicator AND a.value = b.value AND a.obs_id < b.obs_id \
+          AND a.geo_level = b.geo_level AND (a.province_code IS NOT DISTINCT FROM b.province_code) \
+          AND (a.district_code IS NOT DISTINCT FROM b.district_code) AND (a.commune_code IS NOT DISTINCT FROM b.commune_code) \
+        WHERE a.quote <> b.quote OR a.period_end <> b.period_end"),
     ("range", Severity::Error, "SELECT o.obs_id, 'value ' || CAST(o.value AS VARCHAR) || ' is out of range for ' || i.kind || ' indicator ' || i.code || ' (' || i.unit || ')' FROM observations o JOIN indicators i ON o.indicator = i.code \
         WHERE (o.value < 0 AND i.kind <> 'change') OR (i.unit = 'percent' AND i.kind = 'ratio' AND o.value > 100)"),
 ];
@@ -130,6 +149,29 @@ impl Text {
 fn float_at(batch: &RecordBatch, col: usize, row: usize) -> Option<f64> {
     let array = batch.column(col).as_primitive_opt::<Float64Type>()?;
     (!array.is_null(row)).then(|| array.value(row))
+}
+
+/// The sentence of `text` (white space squashed) that holds `quote`, if it holds it.
+fn sentence_of<'a>(text: &'a str, quote: &str) -> Option<&'a str> {
+    let at = text.find(quote)?;
+    let ends = [". ", "? ", "! "];
+    let start = ends.iter().filter_map(|e| text[..at].rfind(e).map(|i| i + e.len())).max().unwrap_or(0);
+    let after = at + quote.len();
+    let end =
+        ends.iter().filter_map(|e| text[after..].find(e).map(|i| after + i)).min().unwrap_or(text.len());
+    Some(&text[start..end])
+}
+
+/// Whether a sentence writes a date or a period: a day, month, quarter or year (`16/6`, not the
+/// `22/25` of a count out of a total).
+fn dated(sentence: &str) -> bool {
+    static DATE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    DATE.get_or_init(|| {
+        // A constant pattern, checked by the tests.
+        regex::Regex::new(r"(?i)\b(ngày|tháng|quý|năm)\b|\b([12]?\d|3[01])/(0?[1-9]|1[0-2])\b|\b20\d\d\b")
+            .unwrap_or_else(|_| regex::Regex::new("$^").unwrap())
+    })
+    .is_match(sentence)
 }
 
 /// Collapse runs of white space, so a quote matches its report across line breaks and double spaces.
@@ -240,7 +282,9 @@ async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<
             ),
         });
     }
-    let sql = "SELECT obs_id, quote, source_id, value, numerator, denominator FROM observations WHERE quote IS NOT NULL";
+    let sql =
+        "SELECT obs_id, quote, source_id, value, numerator, denominator, period_basis FROM observations \
+               WHERE quote IS NOT NULL";
     for result in engine.sql(sql).await? {
         for batch in &result.batches {
             let t = Text::of(batch)?;
@@ -260,6 +304,18 @@ async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<
                             check: "quote_number".into(),
                             obs_id: id.clone(),
                             message: format!("the quote does not write the {name} {v}: {quote:?}"),
+                        });
+                    }
+                }
+                if let (Some("stated"), Some(text)) = (t.at(6, row).as_deref(), texts.get(&source)) {
+                    if sentence_of(text, &squash(&quote)).is_some_and(|s| !dated(s)) {
+                        findings.push(Finding {
+                            severity: Severity::Warning,
+                            check: "basis_stated".into(),
+                            obs_id: id.clone(),
+                            message: format!(
+                                "period_basis is stated, but the sentence of {quote:?} gives no date"
+                            ),
                         });
                     }
                 }
@@ -283,4 +339,24 @@ async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quote_is_dated_by_its_own_sentence() {
+        let text = "Báo cáo năm 2023. Tính đến ngày 16/6, đã cài đặt 440.000 trường hợp. Toàn tỉnh có 30 xã.";
+        let s = sentence_of(text, "đã cài đặt 440.000 trường hợp").unwrap();
+        assert_eq!(s, "Tính đến ngày 16/6, đã cài đặt 440.000 trường hợp");
+        assert!(dated(s));
+        let s = sentence_of(text, "Toàn tỉnh có 30 xã").unwrap();
+        assert!(!dated(s), "{s}");
+        assert!(sentence_of(text, "không có").is_none());
+        assert!(
+            dated("06 tháng đầu năm 2023, đạt 66,79%") && dated("Chiều 12/5, công bố") && dated("trong 2024")
+        );
+        assert!(!dated("đạt 1.128.438 thẻ, tăng 20/ 25") && !dated("Kết quả là 22/25 dịch vụ"));
+    }
 }
