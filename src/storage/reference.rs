@@ -118,19 +118,21 @@ pub fn reference() -> &'static Reference {
 pub fn communes() -> &'static [Commune] {
     static CELL: OnceLock<Vec<Commune>> = OnceLock::new();
     CELL.get_or_init(|| {
-        let mut out = Vec::new();
-        for batch in rows("communes") {
-            for i in 0..batch.num_rows() {
-                out.push(Commune {
-                    code: column(&batch, "code", i),
-                    name: column(&batch, "name", i),
-                    district_code: column(&batch, "district_code", i),
-                    province_code: column(&batch, "province_code", i),
-                });
-            }
-        }
-        out
+        each_row("communes", |batch, i| Commune {
+            code: column(batch, "code", i),
+            name: column(batch, "name", i),
+            district_code: column(batch, "district_code", i),
+            province_code: column(batch, "province_code", i),
+        })
     })
+}
+
+/// Every row of built-in table `table`, as `make` makes it from its batch and index.
+fn each_row<T>(table: &str, make: impl Fn(&RecordBatch, usize) -> T) -> Vec<T> {
+    rows(table)
+        .iter()
+        .flat_map(|batch| (0..batch.num_rows()).map(|i| make(batch, i)).collect::<Vec<_>>())
+        .collect()
 }
 
 /// A commune, ward or special zone in force since 2025-07-01.
@@ -148,17 +150,11 @@ pub struct Commune2025 {
 pub fn communes_2025() -> &'static [Commune2025] {
     static CELL: OnceLock<Vec<Commune2025>> = OnceLock::new();
     CELL.get_or_init(|| {
-        let mut out = Vec::new();
-        for batch in rows("communes_2025") {
-            for i in 0..batch.num_rows() {
-                out.push(Commune2025 {
-                    code: column(&batch, "code", i),
-                    name: column(&batch, "name", i),
-                    province_2025_code: column(&batch, "province_2025_code", i),
-                });
-            }
-        }
-        out
+        each_row("communes_2025", |batch, i| Commune2025 {
+            code: column(batch, "code", i),
+            name: column(batch, "name", i),
+            province_2025_code: column(batch, "province_2025_code", i),
+        })
     })
 }
 
