@@ -123,6 +123,14 @@ const SQL_CHECKS: &[(&str, Severity, &str)] = &[
           AND a.geo_level = b.geo_level AND (a.province_code IS NOT DISTINCT FROM b.province_code) \
           AND (a.district_code IS NOT DISTINCT FROM b.district_code) AND (a.commune_code IS NOT DISTINCT FROM b.commune_code) \
         WHERE a.quote <> b.quote OR a.period_end <> b.period_end"),
+    // Units by their time: districts and the legacy communes that did not keep their code ended
+    // on 2025-06-30; a 2025 commune exists from its effective date.
+    ("unit_after_reform", Severity::Warning, "SELECT o.obs_id, CASE o.geo_level WHEN 'district' THEN 'a district figure dated ' || CAST(o.period_end AS VARCHAR) || ', after districts ended on 2025-06-30' \
+        ELSE 'legacy commune ' || o.commune_code || ' ended on 2025-06-30 (no commune of 2025 has its code), but the figure is dated ' || CAST(o.period_end AS VARCHAR) END \
+        FROM observations o LEFT JOIN communes_2025 c ON o.commune_code = c.code \
+        WHERE o.period_end > DATE '2025-06-30' AND (o.geo_level = 'district' OR (o.geo_level = 'commune' AND c.code IS NULL))"),
+    ("unit_before_reform", Severity::Warning, "SELECT o.obs_id, 'commune ' || o.commune_code || ' of 2025 exists from ' || CAST(c.effective_date AS VARCHAR) || ', but the figure is dated ' || CAST(o.period_end AS VARCHAR) \
+        FROM observations o JOIN communes_2025 c ON o.commune_code = c.code WHERE o.geo_level = 'commune_2025' AND o.period_end < c.effective_date"),
     ("range", Severity::Error, "SELECT o.obs_id, 'value ' || CAST(o.value AS VARCHAR) || ' is out of range for ' || i.kind || ' indicator ' || i.code || ' (' || i.unit || ')' FROM observations o JOIN indicators i ON o.indicator = i.code \
         WHERE (o.value < 0 AND i.kind <> 'change') OR (i.unit = 'percent' AND i.kind = 'ratio' AND o.value > 100)"),
 ];
