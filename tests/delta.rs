@@ -39,25 +39,25 @@ fn each_ingest_is_a_version_and_any_version_can_be_read() {
     assert_eq!(first.len(), 1, "{first:?}");
     assert_eq!(
         (first[0][0].as_str(), &first[0][2..]),
-        ("0", &["CREATE TABLE", "179", "1"].map(String::from)[..])
+        ("0", &["CREATE TABLE", "178", "1"].map(String::from)[..])
     );
 
     ok(&["ingest", two_rows(dir.path()).to_str().unwrap(), "--warehouse", w]);
     let second = history(&wh, "observations");
     assert_eq!(second.len(), 2, "{second:?}");
-    assert_eq!((second[0][0].as_str(), second[0][2].as_str(), second[0][3].as_str()), ("1", "MERGE", "181"));
+    assert_eq!((second[0][0].as_str(), second[0][2].as_str(), second[0][3].as_str()), ("1", "MERGE", "180"));
     assert_eq!(second[1], first[0], "an older version's line does not change");
 
-    assert_eq!(query(&wh, count, &[]), [["181"]]);
-    assert_eq!(query(&wh, count, &["--as-of", "0"]), [["179"]]);
-    assert_eq!(query(&wh, count, &["--as-of", "1"]), [["181"]]);
+    assert_eq!(query(&wh, count, &[]), [["180"]]);
+    assert_eq!(query(&wh, count, &["--as-of", "0"]), [["178"]]);
+    assert_eq!(query(&wh, count, &["--as-of", "1"]), [["180"]]);
     // A time reads the version current then: version 0's own commit time gives version 0.
     let committed = &first[0][1];
-    assert_eq!(query(&wh, count, &["--as-of", committed]), [["179"]]);
+    assert_eq!(query(&wh, count, &["--as-of", committed]), [["178"]]);
     // Saved queries and exports read the same past.
     let out = dir.path().join("old.csv");
     ok(&["export", "--sql", count, "--out", out.to_str().unwrap(), "--warehouse", w, "--as-of", "0"]);
-    assert_eq!(parse_csv(&fs::read_to_string(&out).unwrap()), [["179"]]);
+    assert_eq!(parse_csv(&fs::read_to_string(&out).unwrap()), [["178"]]);
 
     let run = chiso(&["query", count, "--warehouse", w, "--as-of", "7"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -110,7 +110,7 @@ fn a_warehouse_from_before_delta_is_read_then_upgraded_in_place() {
     let wh = manifest_warehouse(dir.path());
     let w = wh.to_str().unwrap();
     let count = "select count(*) from observations";
-    assert_eq!(query(&wh, count, &[]), [["179"]], "the manifest's files only");
+    assert_eq!(query(&wh, count, &[]), [["178"]], "the manifest's files only");
     let run = chiso(&["ingest", two_rows(dir.path()).to_str().unwrap(), "--warehouse", w]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("chiso upgrade --warehouse"), "{}", run.stderr);
@@ -121,7 +121,7 @@ fn a_warehouse_from_before_delta_is_read_then_upgraded_in_place() {
     let table = wh.join("observations");
     assert!(table.join("_delta_log").is_dir());
     assert!(!table.join("_manifest.json").exists() && !table.join("part-stale.parquet").exists());
-    assert_eq!(query(&wh, count, &[]), [["179"]]);
+    assert_eq!(query(&wh, count, &[]), [["178"]]);
     let versions = history(&wh, "observations");
     let operations: Vec<&str> = versions.iter().map(|v| v[2].as_str()).collect();
     assert_eq!(operations, ["SET TBLPROPERTIES", "CREATE TABLE"]);
@@ -130,7 +130,7 @@ fn a_warehouse_from_before_delta_is_read_then_upgraded_in_place() {
     assert!(ok(&["upgrade", "--warehouse", w]).contains("every table is already a Delta table"));
     // Now it takes new rows like any Delta warehouse.
     ok(&["ingest", two_rows(dir.path()).to_str().unwrap(), "--warehouse", w]);
-    assert_eq!(query(&wh, count, &[]), [["181"]]);
+    assert_eq!(query(&wh, count, &[]), [["180"]]);
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn python_deltalake_and_chiso_read_each_others_tables() {
     let (_dir, wh) = warehouse();
     // What chiso wrote, Python reads: the same rows and the same total.
     let table = wh.join("observations");
-    assert_eq!(common::python_delta_rows(&python, &table), 179);
+    assert_eq!(common::python_delta_rows(&python, &table), 178);
     let total = "import sys, deltalake, pyarrow.compute as pc; \
                  t = deltalake.DeltaTable(sys.argv[1]).to_pyarrow_table(); \
                  print(round(pc.sum(t['value']).as_py(), 2), len(set(t['obs_id'].to_pylist())))";
