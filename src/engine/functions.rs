@@ -12,9 +12,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::error::closest;
 use crate::numbers::parse_vn_number;
-use crate::storage::reference::{
-    code_by_name, codes_by_name_in, commune_targets, communes, communes_2025, fold, reference,
-};
+use crate::storage::reference::{codes_by_name, commune_targets, communes, communes_2025, fold, reference};
 
 /// How one function is called and what it does, for `chiso functions`.
 pub struct FunctionDoc {
@@ -165,34 +163,19 @@ pub fn place_code(level: &str, place: &str) -> Option<String> {
     let place = place.trim();
     let given_code = !place.is_empty() && place.bytes().all(|b| b.is_ascii_digit());
     match level {
-        "commune" if given_code => {
-            let code = format!("{place:0>5}");
-            communes().iter().any(|c| c.code == code).then_some(code)
+        "commune" | "district" | "commune_2025" if given_code => {
+            let width = if level == "district" { 3 } else { 5 };
+            let code = format!("{place:0>width$}");
+            units(level).any(|(c, _, _)| c == code).then_some(code)
         }
-        "commune" => code_by_name(
-            communes().iter().map(|c| (c.code.as_str(), c.name.as_str(), c.province_code.as_str())),
-            place,
-        ),
-        "district" if given_code => {
-            let code = format!("{place:0>3}");
-            r.districts.iter().any(|d| d.code == code).then_some(code)
-        }
-        "district" => code_by_name(
-            r.districts.iter().map(|d| (d.code.as_str(), d.name.as_str(), d.province_code.as_str())),
-            place,
-        ),
+        "commune" | "district" | "commune_2025" => match named(level, place).as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        },
         "province" => r.province_code(place),
         "region" => r.region(place),
         "national" => Some("VN".to_string()),
         "province_2025" => r.province_2025_code(place),
-        "commune_2025" if given_code => {
-            let code = format!("{place:0>5}");
-            communes_2025().iter().any(|c| c.code == code).then_some(code)
-        }
-        "commune_2025" => match named(level, &units(level), place).as_slice() {
-            [one] => Some(one.clone()),
-            _ => None,
-        },
         _ => None,
     }
 }
@@ -226,37 +209,39 @@ impl PlaceMiss {
     }
 }
 
-/// The units of `level` as `(code, name, province code)`.
-fn units(level: &str) -> Vec<(&'static str, &'static str, &'static str)> {
+/// One unit: `(code, name, province code)`.
+type Unit = (&'static str, &'static str, &'static str);
+
+/// The units of `level`.
+fn units(level: &str) -> Box<dyn Iterator<Item = Unit>> {
     let r = reference();
     match level {
         "commune" => {
-            communes().iter().map(|c| (c.code.as_str(), c.name.as_str(), c.province_code.as_str())).collect()
+            Box::new(communes().iter().map(|c| (c.code.as_str(), c.name.as_str(), c.province_code.as_str())))
         }
         "district" => {
-            r.districts.iter().map(|d| (d.code.as_str(), d.name.as_str(), d.province_code.as_str())).collect()
+            Box::new(r.districts.iter().map(|d| (d.code.as_str(), d.name.as_str(), d.province_code.as_str())))
         }
         "province" => {
-            r.provinces.values().map(|p| (p.code.as_str(), p.name.as_str(), p.code.as_str())).collect()
+            Box::new(r.provinces.values().map(|p| (p.code.as_str(), p.name.as_str(), p.code.as_str())))
         }
-        "region" => r.provinces.values().map(|p| (p.region.as_str(), p.region.as_str(), "")).collect(),
-        "province_2025" => r.provinces_2025.iter().map(|(c, n)| (c.as_str(), n.as_str(), "")).collect(),
-        "commune_2025" => communes_2025()
-            .iter()
-            .map(|c| (c.code.as_str(), c.name.as_str(), c.province_2025_code.as_str()))
-            .collect(),
-        _ => Vec::new(),
+        "region" => Box::new(r.provinces.values().map(|p| (p.region.as_str(), p.region.as_str(), ""))),
+        "province_2025" => Box::new(r.provinces_2025.iter().map(|(c, n)| (c.as_str(), n.as_str(), ""))),
+        "commune_2025" => Box::new(
+            communes_2025().iter().map(|c| (c.code.as_str(), c.name.as_str(), c.province_2025_code.as_str())),
+        ),
+        _ => Box::new(std::iter::empty()),
     }
 }
 
-/// The codes of every unit among `units` of `level` named `place` (a name, or a name and its
-/// province after a comma: a 2025 province, or a legacy one's name, for a 2025 commune).
-fn named(level: &str, units: &[(&str, &str, &str)], place: &str) -> Vec<String> {
+/// The codes of every unit of `level` named `place` (a name, or a name and its province after a
+/// comma: a 2025 province, or a legacy one's name, for a 2025 commune).
+fn named(level: &str, place: &str) -> Vec<String> {
     let r = reference();
     if level == "commune_2025" {
-        codes_by_name_in(units.iter().copied(), place, |p| r.province_2025_of(p))
+        codes_by_name(units(level), place, |p| r.province_2025_of(p))
     } else {
-        codes_by_name_in(units.iter().copied(), place, |p| r.province_code(p))
+        codes_by_name(units(level), place, |p| r.province_code(p))
     }
 }
 
@@ -276,18 +261,16 @@ pub fn find_place(level: &str, place: &str) -> std::result::Result<String, Place
     if let Some(code) = place_code(level, place) {
         return Ok(code);
     }
-    let units = units(level);
-    let shared = named(level, &units, place);
+    let shared = named(level, place);
     if shared.len() > 1 {
-        let named = units
-            .iter()
+        let mut named: Vec<String> = units(level)
             .filter(|(code, _, _)| shared.iter().any(|s| s == code))
-            .map(|(_, name, p)| format!("{name}, {}", province_of_level(level, p)));
-        let mut named: Vec<String> = named.collect();
+            .map(|(_, name, p)| format!("{name}, {}", province_of_level(level, p)))
+            .collect();
         named.sort();
         return Err(PlaceMiss::Several(named));
     }
-    let folded: Vec<(String, &str)> = units.iter().map(|(_, name, _)| (fold(name), *name)).collect();
+    let folded: Vec<(String, &str)> = units(level).map(|(_, name, _)| (fold(name), name)).collect();
     let want = fold(place);
     let near = closest(&want, folded.iter().map(|(f, _)| f.as_str()))
         .and_then(|f| folded.iter().find(|(g, _)| g == f))

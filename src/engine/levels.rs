@@ -89,6 +89,15 @@ impl Level {
         }
     }
 
+    /// The unit's code at this level, as SQL over a row reported at it: [`Level::key`], but for a
+    /// 2025 commune, whose rows name it in their commune column.
+    fn own_key(self) -> &'static str {
+        match self {
+            Level::Commune2025 => "commune_code",
+            _ => self.key(),
+        }
+    }
+
     /// How many units of reported level `source` each unit of this level holds: SQL giving
     /// `(code, expected)` from the reference tables.
     fn expected(self, source: Level) -> String {
@@ -370,8 +379,7 @@ fn reported_select(level: Level, grain: Grain) -> String {
          FROM at_level",
         lname = quoted(level.name()),
         gname = quoted(grain.name()),
-        // Rows reported for a 2025 commune name it in their commune column.
-        key = if level == Level::Commune2025 { "commune_code" } else { level.key() },
+        key = level.own_key(),
     )
 }
 

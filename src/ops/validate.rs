@@ -14,6 +14,7 @@ use crate::engine::saved::{find, load_all};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::numbers::numbers_in;
+use crate::ops::extract::text::sentences;
 use crate::ops::reports::ReportDirs;
 
 /// How serious a finding is.
@@ -159,15 +160,13 @@ fn float_at(batch: &RecordBatch, col: usize, row: usize) -> Option<f64> {
     (!array.is_null(row)).then(|| array.value(row))
 }
 
-/// The sentence of `text` (white space squashed) that holds `quote`, if it holds it.
+/// The sentence of `text` (as extract splits a report) that holds `quote`, if it holds it.
 fn sentence_of<'a>(text: &'a str, quote: &str) -> Option<&'a str> {
     let at = text.find(quote)?;
-    let ends = [". ", "? ", "! "];
-    let start = ends.iter().filter_map(|e| text[..at].rfind(e).map(|i| i + e.len())).max().unwrap_or(0);
-    let after = at + quote.len();
-    let end =
-        ends.iter().filter_map(|e| text[after..].find(e).map(|i| after + i)).min().unwrap_or(text.len());
-    Some(&text[start..end])
+    let all = sentences(text);
+    let from = all.iter().rposition(|s| s.start <= at)?;
+    let to = all.iter().rposition(|s| s.start < at + quote.len()).unwrap_or(from);
+    Some(text[all[from].start..all[to].start + all[to].text.len()].trim_end_matches(['.', '!', '?']))
 }
 
 /// Whether a sentence writes a date or a period: a day, month, quarter or year (`16/6`, not the

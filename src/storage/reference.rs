@@ -202,30 +202,11 @@ fn bare(folded: &str) -> &str {
     UNIT_WORDS.iter().find_map(|p| folded.strip_prefix(p)).map(str::trim).unwrap_or(folded)
 }
 
-/// The one code among `units` (`(code, name, province code)`) named `input`: a name, or a name
-/// and its province after a comma (`Châu Thành, Long An`) where the name alone is ambiguous.
-pub fn code_by_name<'a>(
-    units: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
-    input: &str,
-) -> Option<String> {
-    match codes_by_name(units, input).as_slice() {
-        [one] => Some(one.clone()),
-        _ => None,
-    }
-}
-
-/// Every code among `units` (`(code, name, province code)`) named `input` (see [`code_by_name`]):
-/// several where units share the name.
+/// Every code among `units` (`(code, name, province code)`) named `input`: a name, or a name
+/// and its province after a comma (`Châu Thành, Long An`) where the name alone is shared, the
+/// province found by `province` (which gives codes of the kind the units' third field holds).
+/// Several where units share the name.
 pub fn codes_by_name<'a>(
-    units: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
-    input: &str,
-) -> Vec<String> {
-    codes_by_name_in(units, input, |p| reference().province_code(p))
-}
-
-/// [`codes_by_name`] with the province after a comma found by `province` (the units' third
-/// field holds the codes it gives).
-pub fn codes_by_name_in<'a>(
     units: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
     input: &str,
     province: impl Fn(&str) -> Option<String>,
