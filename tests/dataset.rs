@@ -150,14 +150,15 @@ fn hand_checked_dev_set_figures() {
             "report_date"
         ]
     );
-    // Gia Lai after the merger: xã Vân Canh, filed under the legacy unit whose code the 2025 commune kept.
+    // Gia Lai after the merger: xã Vân Canh of 2025 (legacy Vân Canh with parts of three other
+    // communes, its code kept), filed at commune_2025 with the legacy province of its parts.
     assert_eq!(
         fig("gl-2025-11-03"),
         [
             "eid_activated_rate",
-            "commune",
+            "commune_2025",
             "52",
-            "551",
+            "",
             "21994",
             "",
             "2025-11-04",
@@ -337,7 +338,7 @@ fn validate_warns_of_the_slips_an_audit_of_the_curated_data_found() {
     // given a figure of November 2025, and a district figure of that day.
     warns(
         "observations/gl-2025-11.csv",
-        &|t| t.replacen(",commune,52,546,21787,", ",commune,52,546,21790,", 1).replacen(",commune,52,551,21994,", ",district,52,551,,", 1),
+        &|t| t.replacen(",commune_2025,52,,21787,", ",commune,52,546,21790,", 1).replacen(",commune_2025,52,,21994,", ",district,52,551,,", 1),
         &[
             "warning [unit_after_reform] gl-2025-11-01: legacy commune 21790 ended on 2025-06-30 (no commune of 2025 has its code), but the figure is dated 2025-11-04",
             "warning [unit_after_reform] gl-2025-11-03: a district figure dated 2025-11-04, after districts ended on 2025-06-30",
@@ -346,7 +347,7 @@ fn validate_warns_of_the_slips_an_audit_of_the_curated_data_found() {
     // A figure of a 2025 commune (Vĩnh Sơn, 21787) dated before the communes of 2025 existed.
     warns(
         "observations/gl-2025-11.csv",
-        &|t| t.replacen(",commune,52,546,21787,,2025-11-04,", ",commune_2025,,,21787,,2025-06-01,", 1),
+        &|t| t.replacen(",commune_2025,52,,21787,,2025-11-04,", ",commune_2025,52,,21787,,2025-06-01,", 1),
         &["warning [unit_before_reform] gl-2025-11-01: commune 21787 of 2025 exists from 2025-07-01, but the figure is dated 2025-06-01"],
     );
     // Hà Tĩnh's 100% of applications received, filed once more as of the ceremony two days later.

@@ -295,3 +295,56 @@ fn places_in_lists_communes_the_nation_and_short_names() {
     assert_eq!(place("74.6"), at("province", "79", "", ""));
     assert_eq!(place("120000.0"), at("province", "79", "", ""));
 }
+
+#[test]
+fn communes_of_2025_by_name_with_or_without_their_type_word() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reports");
+    let (_, rows) = extract(&dir.join("made_up_2025_wards.txt"), &[]);
+    // (value, 2025 code) for the 30 communes and wards of Gia Lai (2025) the text names, the codes
+    // read off datasets/reference/communes_2025.csv; the legacy province is the one their parts
+    // came from (52 Bình Định, 64 Gia Lai).
+    let expected: &[(&str, &str, &str)] = &[
+        ("91.2", "21592", "52"),    // phường Quy Nhơn Nam
+        ("90.4", "21589", "52"),    // phường Quy Nhơn Tây
+        ("89.7", "21640", "52"),    // phường Bồng Sơn
+        ("88.3", "21664", "52"),    // phường Hoài Nhơn (not the legacy district of that name)
+        ("87.1", "21655", "52"),    // phường Hoài Nhơn Bắc
+        ("86.6", "21661", "52"),    // Hoài Nhơn Tây, no type word
+        ("86.2", "21673", "52"),    // Hoài Nhơn Nam, no type word
+        ("85.9", "21925", "52"),    // "Các phường An Nhơn Bắc (85,9%)"
+        ("85.4", "21943", "52"),    // "và An Nhơn Nam (85,4%)"
+        ("84.8", "21952", "52"),    // xã Tuy Phước
+        ("84.1", "21964", "52"),    // Tuy Phước Bắc
+        ("83.7", "21970", "52"),    // Tuy Phước Đông
+        ("12345.0", "21994", "52"), // xã Vân Canh
+        ("2101.0", "21997", "52"),  // xã Canh Liên
+        ("82.9", "21730", "52"),    // xã Phù Mỹ
+        ("82.2", "21751", "52"),    // Phù Mỹ Đông
+        ("81.8", "21775", "52"),    // Phù Mỹ Nam
+        ("81.3", "21757", "52"),    // Phù Mỹ Tây
+        ("1204.0", "21733", "52"),  // xã Bình Dương, not the legacy province of that name
+        ("1187.0", "21817", "52"),  // xã Bình Hiệp
+        ("1032.0", "21829", "52"),  // xã Bình An
+        ("79.4", "21786", "52"),    // xã Vĩnh Thạnh
+        ("78.6", "21787", "52"),    // xã Vĩnh Sơn
+        ("77.9", "21805", "52"),    // xã Vĩnh Quang
+        ("5412.0", "21868", "52"),  // xã Hội Sơn
+        ("4980.0", "21628", "52"),  // xã An Hòa
+        ("3310.0", "21769", "52"),  // xã An Lương
+        ("76.5", "21688", "52"),    // xã Hoài Ân
+        ("74.2", "24112", "64"),    // xã Ia Rsai
+        ("73.8", "24100", "64"),    // xã Ia Dreh
+    ];
+    let right = expected
+        .iter()
+        .filter(|(value, code, province)| {
+            let r = row(&rows, value);
+            (r[2].as_str(), r[3].as_str(), r[4].as_str(), r[5].as_str())
+                == ("commune_2025", *province, "", *code)
+        })
+        .count();
+    // Target: at least 95 % on the right 2025 unit (here every one).
+    assert_eq!(right, expected.len(), "{rows:#?}");
+    // "toàn tỉnh Gia Lai có 135 xã, phường": the province, not a commune.
+    assert_eq!(row(&rows, "135.0")[2], "province");
+}

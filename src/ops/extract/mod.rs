@@ -226,7 +226,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
         }
         last_end = sentence.start + sentence.text.len();
         let wheres = places(sentence.text, &scope);
-        let units: Vec<&Place> = wheres.iter().filter(|p| p.district.is_some()).collect();
+        let units: Vec<&Place> = wheres.iter().filter(|p| p.is_local()).collect();
         let back: Option<Option<Place>> = match points_back(sentence.text, &ws) {
             _ if !wheres.is_empty() => None,
             Some(Back::Province) => Some(None),
@@ -234,7 +234,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             Some(Back::Commune) => Some(last_commune.clone()),
             Some(Back::Same) => Some(previous_place.clone()),
             None => {
-                let mut about = paragraph.iter().filter(|p| p.district.is_some());
+                let mut about = paragraph.iter().filter(|p| p.is_local());
                 match (about.next(), about.next()) {
                     (Some(one), None) => Some(Some(one.clone())),
                     _ => None,

@@ -1,14 +1,16 @@
 //! Where a figure is: the units a sentence names (`tỉnh`, `huyện`, `thành phố`, `TP.`, `xã`,
-//! `phường`, `thị trấn` and a capitalised name from the reference tables; province names alone;
-//! the usual short forms of Hồ Chí Minh City), the nation (`cả nước`, `1 trong 13 địa phương`),
-//! and the unit a sentence points back to (`toàn xã`, `con số này`).
+//! `phường`, `thị trấn`, `đặc khu` and a capitalised name from the reference tables; province
+//! names alone; the usual short forms of Hồ Chí Minh City; in a report after the 1 July 2025
+//! reform, the communes and wards of 2025 by name, with or without their type word), the nation
+//! (`cả nước`, `1 trong 13 địa phương`), and the unit a sentence points back to (`toàn xã`,
+//! `con số này`).
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use regex::Regex;
 
 use super::text::{phrase_at, words, Word};
-use crate::storage::reference::{communes, fold, reference};
+use crate::storage::reference::{commune_targets, communes, communes_2025, fold, reference};
 
 /// A place named in the text.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,29 +25,43 @@ pub struct Place {
     pub at: usize,
     /// Only the figure at `at` is here (the 13 of `1 trong 13 địa phương`).
     pub only_at: bool,
+    /// `commune` is the code of a 2025 commune (no district); `province` is then the legacy
+    /// province its parts came from.
+    pub reform: bool,
 }
 
 impl Place {
     /// The nation.
     pub fn is_national(&self) -> bool {
-        self.province.is_none()
+        self.province.is_none() && self.commune.is_none()
     }
 
-    /// `national`, `province`, `district` or `commune`.
+    /// `national`, `province`, `district`, `commune` or `commune_2025`.
     pub fn level(&self) -> &'static str {
         match (&self.province, &self.district, &self.commune) {
+            (_, _, Some(_)) if self.reform => "commune_2025",
             (None, _, _) => "national",
             (_, _, Some(_)) => "commune",
             (_, Some(_), _) => "district",
             _ => "province",
         }
     }
+
+    /// A district or a commune (legacy or 2025): a unit below the province.
+    pub fn is_local(&self) -> bool {
+        self.district.is_some() || self.commune.is_some()
+    }
+
+    fn province(code: String, at: usize) -> Self {
+        Place { province: Some(code), district: None, commune: None, at, only_at: false, reform: false }
+    }
 }
 
 /// The provinces a report's unit names are looked up in: its own, and, for a report after the
-/// 1 July 2025 merger, the legacy provinces merged with it (their communes now share its name).
+/// 1 July 2025 merger, the legacy provinces merged with it (their communes now share its name)
+/// and the 2025 province they form, whose communes and wards are then named too.
 #[derive(Debug, Clone, Default)]
-pub struct Scope(Vec<String>);
+pub struct Scope(Vec<String>, Option<String>);
 
 impl Scope {
     /// The scope of a report on `province` (legacy code); `after_merger` when the report speaks
@@ -54,17 +70,18 @@ impl Scope {
         let Some(code) = province else { return Self::default() };
         let r = reference();
         let mut codes = vec![code.to_string()];
-        if let Some(new) = r.provinces.get(code).map(|p| p.code_2025.clone()).filter(|_| after_merger) {
+        let new = r.provinces.get(code).map(|p| p.code_2025.clone()).filter(|_| after_merger);
+        if let Some(new) = &new {
             let mut others: Vec<String> = r
                 .provinces
                 .values()
-                .filter(|p| p.code_2025 == new && p.code != code)
+                .filter(|p| p.code_2025 == *new && p.code != code)
                 .map(|p| p.code.clone())
                 .collect();
             others.sort();
             codes.extend(others);
         }
-        Self(codes)
+        Self(codes, new)
     }
 
     fn has(&self, province: &str) -> bool {
@@ -77,7 +94,7 @@ fn unit_pattern() -> &'static Regex {
     CELL.get_or_init(|| {
         // A constant pattern, checked by the tests.
         Regex::new(
-            r"(?i)\b(huyện|quận|thị xã|thành phố|tp\.?|tỉnh|thị trấn|xã|phường)\s*((?-i:\p{Lu}\p{L}*(?:\s+\p{Lu}\p{L}*){0,3}))",
+            r"(?i)\b(huyện|quận|thị xã|thành phố|tp\.?|tỉnh|thị trấn|xã|phường|đặc khu)\s*((?-i:\p{Lu}\p{L}*(?:\s+\p{Lu}\p{L}*){0,3}))",
         )
         .unwrap_or_else(|_| Regex::new("$^").unwrap())
     })
@@ -152,25 +169,34 @@ pub fn places(text: &str, scope: &Scope) -> Vec<Place> {
         let parts: Vec<&str> = name.split(' ').collect();
         for k in 0..ws.len() {
             if ws[k].folded == parts[0] && phrase_at(&ws, k, &parts) && !near_another(&out, ws[k].start) {
-                out.push(Place {
-                    province: Some(code.clone()),
-                    district: None,
-                    commune: None,
-                    at: ws[k].start,
-                    only_at: false,
-                });
+                out.push(Place::province(code.clone(), ws[k].start));
             }
         }
     }
     for k in 0..ws.len() {
         if HCM.iter().any(|f| phrase_at(&ws, k, f)) && !near_another(&out, ws[k].start) {
-            out.push(Place {
-                province: Some("79".into()),
-                district: None,
-                commune: None,
-                at: ws[k].start,
-                only_at: false,
-            });
+            out.push(Place::province("79".into(), ws[k].start));
+        }
+    }
+    // After the reform, a 2025 commune or ward by its name alone (`Quy Nhơn Đông đạt 98%`).
+    if let Some(new) = &scope.1 {
+        // Not a run inside a name found above, nor the run of a province's name.
+        let taken: Vec<(usize, usize)> = unit_pattern()
+            .find_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .chain(out.iter().filter(|p| !p.is_local()).map(|p| (p.at, p.at + 1)))
+            .collect();
+        for m in name_run().find_iter(text) {
+            if taken.iter().any(|(a, b)| *a <= m.start() && m.start() < *b) {
+                continue;
+            }
+            let names: Vec<&str> = m.as_str().split_whitespace().collect();
+            for n in (2..=names.len()).rev() {
+                if let Some(place) = commune_2025(new, &fold(&names[..n].join(" ")), m.start()) {
+                    out.push(place);
+                    break;
+                }
+            }
         }
     }
     // The nation: `cả nước`, `toàn quốc`, and the total of `1 trong 13 địa phương`.
@@ -185,6 +211,7 @@ pub fn places(text: &str, scope: &Scope) -> Vec<Place> {
                 commune: None,
                 at: ws[k].start,
                 only_at: one_of,
+                reform: false,
             });
         }
     }
@@ -215,6 +242,11 @@ fn near_another(out: &[Place], at: usize) -> bool {
 fn unit(kind: &str, name: &str, text: &str, scope: &Scope, at: usize) -> Option<Place> {
     let r = reference();
     match kind {
+        "xa" | "phuong" | "dac khu" if scope.1.is_some() => {
+            let new = scope.1.as_deref().unwrap_or_default();
+            commune_2025(new, name, at).or_else(|| unit("thi tran", name, text, scope, at))
+        }
+        "dac khu" => None,
         "xa" | "phuong" | "thi tran" => {
             let found = communes_by_name().get(name)?;
             let mut inside: Vec<&CommuneCodes> = found.iter().filter(|c| scope.has(&c.2)).collect();
@@ -236,12 +268,10 @@ fn unit(kind: &str, name: &str, text: &str, scope: &Scope, at: usize) -> Option<
                 commune: Some(code.clone()),
                 at,
                 only_at: false,
+                reform: false,
             })
         }
-        "tinh" => {
-            let code = r.province_code(name)?;
-            Some(Place { province: Some(code), district: None, commune: None, at, only_at: false })
-        }
+        "tinh" => Some(Place::province(r.province_code(name)?, at)),
         _ => {
             let district = districts_by_name().get(name).and_then(|found| pick(found, scope, |d| &d.1));
             if let Some((d, p)) = district {
@@ -251,13 +281,71 @@ fn unit(kind: &str, name: &str, text: &str, scope: &Scope, at: usize) -> Option<
                     commune: None,
                     at,
                     only_at: false,
+                    reform: false,
                 });
             }
             // `thành phố Đà Nẵng`, `TP Hồ Chí Minh`: a city that is a province.
             let code = r.province_code(name).filter(|_| kind != "huyen" && kind != "quan")?;
-            Some(Place { province: Some(code), district: None, commune: None, at, only_at: false })
+            Some(Place::province(code, at))
         }
     }
+}
+
+/// Runs of up to five capitalised words: where a 2025 unit's bare name may be.
+fn name_run() -> &'static Regex {
+    static CELL: OnceLock<Regex> = OnceLock::new();
+    CELL.get_or_init(|| {
+        // A constant pattern, checked by the tests.
+        Regex::new(r"\b\p{Lu}\p{L}*(?:\s+\p{Lu}\p{L}*){1,4}").unwrap_or_else(|_| Regex::new("$^").unwrap())
+    })
+}
+
+/// Folded name → the 2025 communes of that name, with their 2025 province.
+fn communes_2025_by_name() -> &'static HashMap<String, Vec<(String, String)>> {
+    static CELL: OnceLock<HashMap<String, Vec<(String, String)>>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for c in communes_2025() {
+            map.entry(fold(&c.name)).or_default().push((c.code.clone(), c.province_2025_code.clone()));
+        }
+        map
+    })
+}
+
+/// 2025 commune code → the one legacy province its parts came from (none where they came from
+/// several).
+fn legacy_province_2025() -> &'static HashMap<String, String> {
+    static CELL: OnceLock<HashMap<String, String>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let province: HashMap<&str, &str> =
+            communes().iter().map(|c| (c.code.as_str(), c.province_code.as_str())).collect();
+        let mut of: HashMap<String, Option<String>> = HashMap::new();
+        for (legacy, targets) in commune_targets() {
+            let Some(p) = province.get(legacy.as_str()) else { continue };
+            for t in targets {
+                let entry = of.entry(t.clone()).or_insert_with(|| Some(p.to_string()));
+                if entry.as_deref() != Some(*p) {
+                    *entry = None;
+                }
+            }
+        }
+        of.into_iter().filter_map(|(c, p)| Some((c, p?))).collect()
+    })
+}
+
+/// The 2025 commune of province `new` (2025 code) named `name` (folded, no type word).
+fn commune_2025(new: &str, name: &str, at: usize) -> Option<Place> {
+    let found = communes_2025_by_name().get(name)?;
+    let mut inside = found.iter().filter(|c| c.1 == new);
+    let (Some((code, _)), None) = (inside.next(), inside.next()) else { return None };
+    Some(Place {
+        province: legacy_province_2025().get(code).cloned(),
+        district: None,
+        commune: Some(code.clone()),
+        at,
+        only_at: false,
+        reform: true,
+    })
 }
 
 /// District codes the text names with one of `kinds`.
@@ -331,7 +419,7 @@ pub fn report_province(text: &str) -> Option<String> {
     for place in places(text, &Scope::default()) {
         let Some(province) = place.province.clone() else { continue };
         let entry = counts.entry(province).or_default();
-        if place.district.is_some() {
+        if place.is_local() {
             entry.1 += 1
         } else {
             entry.0 += 1
