@@ -34,6 +34,9 @@ pub struct Figure {
 /// Words before a number that make it a reference, a date part or a label rather than a figure.
 const NOT_AFTER: &[&[&str]] = &[
     &["so"],
+    &["bieu"],
+    &["bang"],
+    &["phu", "luc"],
     &["de", "an"],
     &["chi", "thi"],
     &["quyet", "dinh"],

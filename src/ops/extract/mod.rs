@@ -2,13 +2,16 @@
 //! ingest. Built from the language (number forms, qualifier words, period and place phrases, the
 //! catalog's vocabulary), not from particular reports: the text split into sentences ([`text`]),
 //! number figures ([`figures`]), their dates and qualifiers ([`context`]), places ([`places`]), the indicator
-//! ([`classify`]), and the score on the seed reports ([`eval`]).
+//! ([`classify`]), figures from tables ([`tables`], [`table_figures`]), and the score on the seed
+//! reports ([`eval`]).
 pub mod classify;
 pub mod context;
 pub mod eval;
 pub mod figures;
 pub mod places;
 pub mod read;
+pub mod table_figures;
+pub mod tables;
 pub mod text;
 
 use std::sync::Arc;
@@ -22,6 +25,8 @@ use self::classify::{classify, indicator};
 use self::context::{periods, report_period};
 use self::figures::figures;
 use self::places::{places, points_back, report_province, Back, Place, Scope};
+use self::table_figures::{table_figures, Around};
+use self::tables::tables;
 use self::text::{phrase_at, sentences, words};
 use crate::engine::QueryResult;
 use crate::storage::schema::schema;
@@ -70,7 +75,7 @@ pub struct Candidate {
     /// Byte offset just past the figure.
     pub end_byte: usize,
     /// Why the row needs the reviewer's attention beyond the usual check, if it does.
-    pub review: Option<&'static str>,
+    pub review: Option<String>,
 }
 
 /// What the extractor is told about a report.
@@ -215,7 +220,9 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
     let mut previous_place: Option<Place> = None;
     let mut paragraph_day: Option<context::Period> = None;
     let mut last_end = 0;
-    for sentence in sentences(text) {
+    let grids = tables(text);
+    let in_table = |at: usize| grids.iter().any(|t| t.row_starts[0] <= at && at < t.end);
+    for sentence in sentences(text).into_iter().filter(|s| !in_table(s.start)) {
         let ws = words(sentence.text);
         // `Trong đó, ...` (of which) goes on from the sentence before, even in a new paragraph.
         let goes_on = phrase_at(&ws, 0, &["trong", "do"]) || phrase_at(&ws, 0, &["trong", "so", "do"]);
@@ -363,10 +370,21 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
                     (Some(_), None, None) => Some(REPORT_PERIOD),
                     (Some(p), _, Some(_)) if by_month(p.end) => Some(REPORT_MONTH),
                     _ => None,
-                },
+                }
+                .map(str::to_string),
             });
         }
     }
+    let around = Around {
+        scope: &scope,
+        province: province.as_deref(),
+        year,
+        today,
+        report: report.map(|(p, _)| p),
+        source_id: &hints.source_id,
+    };
+    out.extend(grids.iter().flat_map(|t| table_figures(t, &around)));
+    out.sort_by_key(|c| c.start_byte);
     // A headline repeated in the body states the same figure twice, and so does a summary that
     // repeats a count out of a total (`4/13 sở`) for the same unit and period: keep the first.
     let mut kept: Vec<Candidate> = Vec::new();
@@ -437,7 +455,7 @@ pub fn to_result(candidates: &[Candidate]) -> Result<QueryResult, datafusion::ar
         float(&|c| Some(c.confidence)),
         Arc::new(candidates.iter().map(|c| c.start_byte as i64).collect::<Int64Array>()),
         Arc::new(candidates.iter().map(|c| c.end_byte as i64).collect::<Int64Array>()),
-        text(&|c| c.review.map(str::to_string)),
+        text(&|c| c.review.clone()),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     Ok(QueryResult { schema, batches: vec![batch] })

@@ -291,6 +291,22 @@ fn unit(kind: &str, name: &str, text: &str, scope: &Scope, at: usize) -> Option<
     }
 }
 
+/// The unit a table's row header names: with its type word as [`places`] reads it, else by its
+/// name alone, within `scope`: a 2025 commune or ward after the reform, else a legacy district,
+/// then a legacy commune, then a province.
+pub fn place_named(cell: &str, scope: &Scope) -> Option<Place> {
+    let cell = cell.trim();
+    if let Some(p) = places(cell, scope).into_iter().find(|p| p.at == 0 && !p.is_national()) {
+        return Some(p);
+    }
+    let name = fold(cell);
+    let after = scope.1.as_deref().and_then(|new| commune_2025(new, &name, 0));
+    after
+        .or_else(|| unit("huyen", &name, cell, scope, 0))
+        .or_else(|| unit("thi tran", &name, cell, scope, 0))
+        .or_else(|| unit("tinh", &name, cell, scope, 0))
+}
+
 /// Runs of up to five capitalised words: where a 2025 unit's bare name may be.
 fn name_run() -> &'static Regex {
     static CELL: OnceLock<Regex> = OnceLock::new();

@@ -1,7 +1,10 @@
 //! Report files as text, the way people receive them: UTF-8 text, Word `.docx` (a zip of XML,
-//! read with `zip` and `quick-xml`) and PDF with a text layer (`pdf-extract`). What cannot be
-//! read gets one message saying what the file is and what to do: an empty file, a binary file, a
-//! scanned PDF with no text, text in a legacy Vietnamese encoding (TCVN3, VNI, Windows-1258).
+//! read with `zip` and `quick-xml`), Excel `.xlsx` (`calamine`) and PDF with a text layer
+//! (`pdf-extract`). A table becomes one line per row with its cells between tabs, a merged cell
+//! repeated in every row and column it covers, so that [`super::tables`] finds it in the text as
+//! it finds a table a text file or a PDF keeps in columns. What cannot be read gets one message
+//! saying what the file is and what to do: an empty file, a binary file, a scanned PDF with no
+//! text, text in a legacy Vietnamese encoding (TCVN3, VNI, Windows-1258).
 use std::io::Read;
 use std::path::Path;
 
@@ -20,7 +23,7 @@ pub fn read_report(path: &Path) -> Result<String> {
     let text = if bytes.starts_with(b"%PDF") {
         pdf_text(&bytes).map_err(invalid)?
     } else if bytes.starts_with(b"PK\x03\x04") {
-        docx_text(&bytes).map_err(invalid)?
+        zip_text(&bytes).map_err(invalid)?
     } else {
         plain_text(bytes).map_err(invalid)?
     };
@@ -54,7 +57,7 @@ fn plain_text(bytes: Vec<u8>) -> std::result::Result<String, String> {
 }
 
 fn binary() -> String {
-    "a binary file, not a report: give a text (UTF-8), .docx or PDF file".into()
+    "a binary file, not a report: give a text (UTF-8), .docx, .xlsx or PDF file".into()
 }
 
 /// Control bytes other than white space: a binary file, not text in any encoding.
@@ -101,44 +104,176 @@ fn legacy_encoding(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     })
 }
 
-/// The paragraphs of a Word document, one per line.
-fn docx_text(bytes: &[u8]) -> std::result::Result<String, String> {
-    let not_docx = |why: String| {
-        format!("a zip file but not a Word .docx report ({why}); give the report as .docx, PDF or text")
+/// A Word document or an Excel workbook, by the parts its zip holds.
+fn zip_text(bytes: &[u8]) -> std::result::Result<String, String> {
+    let not_ours = |why: String| {
+        format!("a zip file but not a Word .docx or Excel .xlsx report ({why}); give the report as .docx, .xlsx, PDF or text")
     };
     let mut archive =
-        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| not_docx(e.to_string()))?;
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| not_ours(e.to_string()))?;
+    if archive.by_name("xl/workbook.xml").is_ok() {
+        return xlsx_text(bytes);
+    }
     let mut xml = String::new();
     archive
         .by_name("word/document.xml")
-        .map_err(|_| not_docx("it has no word/document.xml".into()))?
+        .map_err(|_| not_ours("it has neither word/document.xml nor xl/workbook.xml".into()))?
         .read_to_string(&mut xml)
-        .map_err(|e| not_docx(e.to_string()))?;
-    let mut reader = quick_xml::Reader::from_str(&xml);
+        .map_err(|e| not_ours(e.to_string()))?;
+    docx_text(&xml).map_err(|e| not_ours(format!("its document.xml is broken: {e}")))
+}
+
+/// A table cell as Word keeps it: its text, the grid columns it spans, and whether it goes on
+/// from the cell above (`w:vMerge` without `restart`).
+#[derive(Default)]
+struct Cell {
+    text: String,
+    span: usize,
+    continues: bool,
+}
+
+/// The paragraphs of a Word document, one per line, and its tables one row per line.
+fn docx_text(xml: &str) -> std::result::Result<String, quick_xml::Error> {
+    let mut reader = quick_xml::Reader::from_str(xml);
     let mut out = String::new();
     let mut in_text = false;
+    // Tables being read (a table in a cell is read into that cell's text).
+    let mut depth = 0usize;
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut cell: Option<Cell> = None;
+    let val = |e: &quick_xml::events::BytesStart| -> Option<String> {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.as_ref() == b"w:val")
+            .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+    };
     loop {
-        match reader.read_event() {
-            Ok(Event::Start(e)) if e.name().as_ref() == b"w:t" => in_text = true,
-            Ok(Event::End(e)) => match e.name().as_ref() {
-                b"w:t" => in_text = false,
-                b"w:p" => out.push('\n'),
+        match reader.read_event()? {
+            Event::Start(e) => match e.name().as_ref() {
+                b"w:t" => in_text = true,
+                b"w:tbl" => depth += 1,
+                b"w:tr" if depth == 1 => rows.push(Vec::new()),
+                b"w:tc" if depth == 1 => cell = Some(Cell { span: 1, ..Cell::default() }),
                 _ => {}
             },
-            Ok(Event::Empty(e)) => match e.name().as_ref() {
+            Event::Empty(e) => match e.name().as_ref() {
+                b"w:tab" | b"w:br" | b"w:cr" if cell.is_some() => push_cell(&mut cell, " "),
                 b"w:tab" => out.push('\t'),
                 b"w:br" | b"w:cr" => out.push('\n'),
+                b"w:gridSpan" if depth == 1 => {
+                    if let (Some(c), Some(n)) = (cell.as_mut(), val(&e).and_then(|v| v.parse().ok())) {
+                        c.span = n;
+                    }
+                }
+                b"w:vMerge" if depth == 1 => {
+                    if let Some(c) = cell.as_mut() {
+                        c.continues = val(&e).as_deref() != Some("restart");
+                    }
+                }
                 _ => {}
             },
-            Ok(Event::Text(t)) if in_text => {
-                out.push_str(&t.unescape().map_err(|e| not_docx(e.to_string()))?);
+            Event::End(e) => match e.name().as_ref() {
+                b"w:t" => in_text = false,
+                b"w:p" if cell.is_some() => push_cell(&mut cell, " "),
+                b"w:p" => out.push('\n'),
+                b"w:tc" if depth == 1 => {
+                    if let (Some(row), Some(c)) = (rows.last_mut(), cell.take()) {
+                        row.push(c);
+                    }
+                }
+                b"w:tbl" => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        out.push_str(&grid_lines(std::mem::take(&mut rows)));
+                    }
+                }
+                _ => {}
+            },
+            Event::Text(t) if in_text => {
+                let text = t.unescape()?;
+                match cell {
+                    Some(_) => push_cell(&mut cell, &text),
+                    None => out.push_str(&text),
+                }
             }
-            Ok(Event::Eof) => break,
-            Err(e) => return Err(not_docx(format!("its document.xml is broken: {e}"))),
+            Event::Eof => break,
             _ => {}
         }
     }
     Ok(out)
+}
+
+fn push_cell(cell: &mut Option<Cell>, text: &str) {
+    if let Some(c) = cell.as_mut() {
+        c.text.push_str(text);
+    }
+}
+
+/// Word's rows as grid lines: a cell spanning columns repeated in each, a cell that goes on from
+/// the one above takes its text.
+fn grid_lines(rows: Vec<Vec<Cell>>) -> String {
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    for row in rows {
+        let mut line: Vec<String> = Vec::new();
+        for c in row {
+            let col = line.len();
+            let text = if c.continues {
+                grid.last().and_then(|above| above.get(col)).cloned().unwrap_or_default()
+            } else {
+                c.text.split_whitespace().collect::<Vec<_>>().join(" ")
+            };
+            line.extend(std::iter::repeat_n(text, c.span.max(1)));
+        }
+        grid.push(line);
+    }
+    grid.iter().map(|row| row.join("\t") + "\n").collect()
+}
+
+/// Every sheet of a workbook: its name on a line, then its rows as grid lines, a merged range's
+/// value repeated over the range. Numbers are written the Vietnamese way (`45,6`), as a report
+/// would print them.
+fn xlsx_text(bytes: &[u8]) -> std::result::Result<String, String> {
+    use calamine::{Data, Reader, Xlsx};
+    let broken = |e: calamine::XlsxError| format!("an .xlsx workbook that cannot be read ({e})");
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(broken)?;
+    let mut out = String::new();
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).map_err(broken)?;
+        let merged = book.worksheet_merge_cells(&name).transpose().map_err(broken)?.unwrap_or_default();
+        let Some((top, left)) = range.start() else { continue };
+        let cell_text = |row: u32, col: u32| -> String {
+            let (row, col) = merged
+                .iter()
+                .find(|m| (m.start.0..=m.end.0).contains(&row) && (m.start.1..=m.end.1).contains(&col))
+                .map(|m| m.start)
+                .unwrap_or((row, col));
+            match range.get_value((row, col)) {
+                Some(Data::Float(f)) => vn_number(*f),
+                Some(Data::Int(i)) => i.to_string(),
+                Some(Data::Empty) | None => String::new(),
+                Some(other) => other.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+            }
+        };
+        let (height, width) = range.get_size();
+        out.push_str(&format!("\n{name}\n"));
+        for r in 0..height as u32 {
+            let cells: Vec<String> = (0..width as u32).map(|c| cell_text(top + r, left + c)).collect();
+            if cells.iter().any(|c| !c.is_empty()) {
+                out.push_str(&cells.join("\t"));
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A number as a Vietnamese report prints it: a decimal comma, no grouping (`1234,5`).
+fn vn_number(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}").replace('.', ",")
+    }
 }
 
 /// The text layer of a PDF.
