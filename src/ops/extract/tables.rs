@@ -20,11 +20,19 @@ pub struct Table {
 
 /// The cells of one line, if it is a table's row: split at tabs, else at `|`, else at runs of
 /// three or more spaces; two cells at least (three for `|` and spaces, which prose also holds).
-fn cells(line: &str) -> Option<Vec<String>> {
+/// Also which of the three separates them (a table keeps one).
+fn cells(line: &str) -> Option<(u8, Vec<String>)> {
     let line = line.trim_end_matches(['\r', '\n']);
-    let split: Vec<String> = if line.contains('\t') {
-        line.split('\t').map(|c| c.trim().to_string()).collect()
+    let kind = if line.contains('\t') {
+        b'\t'
     } else if line.matches('|').count() >= 2 {
+        b'|'
+    } else {
+        b' '
+    };
+    let split: Vec<String> = if kind == b'\t' {
+        line.split('\t').map(|c| c.trim().to_string()).collect()
+    } else if kind == b'|' {
         let inner = line.trim().trim_matches('|');
         let cells: Vec<String> = inner.split('|').map(|c| c.trim().to_string()).collect();
         if cells.len() < 3 {
@@ -41,9 +49,9 @@ fn cells(line: &str) -> Option<Vec<String>> {
     };
     // A row of `|---|---|` rules is no row.
     if split.iter().all(|c| c.chars().all(|ch| matches!(ch, '-' | ':' | '=' | '+' | ' '))) {
-        return Some(Vec::new());
+        return Some((kind, Vec::new()));
     }
-    (split.iter().filter(|c| !c.is_empty()).count() >= 2).then_some(split)
+    (split.iter().filter(|c| !c.is_empty()).count() >= 2).then_some((kind, split))
 }
 
 /// Words that open a table's caption, folded.
@@ -52,20 +60,31 @@ const CAPTIONS: &[&[&str]] = &[&["bieu"], &["bang"], &["phu", "luc"]];
 /// The tables of `text`, in order: two rows at least.
 pub fn tables(text: &str) -> Vec<Table> {
     let mut out: Vec<Table> = Vec::new();
-    let mut current: Option<Table> = None;
+    let mut current: Option<(u8, Table)> = None;
     let mut before: Vec<&str> = Vec::new();
     let mut at = 0;
     for line in text.split_inclusive('\n') {
         let start = at;
         at += line.len();
-        match cells(line) {
-            Some(row) => {
-                let table = current.get_or_insert_with(|| Table {
-                    name: String::new(),
-                    caption: caption(&before),
-                    rows: Vec::new(),
-                    row_starts: Vec::new(),
-                    end: start,
+        let row = cells(line);
+        // A line of another kind ends the table before it.
+        if current.as_ref().is_some_and(|(k, _)| row.as_ref().is_none_or(|(kind, _)| kind != k)) {
+            if let Some((_, t)) = current.take().filter(|(_, t)| t.rows.len() >= 2) {
+                out.push(t);
+            }
+            before.clear();
+        }
+        match row {
+            Some((kind, row)) => {
+                let (_, table) = current.get_or_insert_with(|| {
+                    let t = Table {
+                        name: String::new(),
+                        caption: caption(&before),
+                        rows: Vec::new(),
+                        row_starts: Vec::new(),
+                        end: start,
+                    };
+                    (kind, t)
                 });
                 if !row.is_empty() {
                     table.rows.push(row);
@@ -73,17 +92,11 @@ pub fn tables(text: &str) -> Vec<Table> {
                 }
                 table.end = at;
             }
-            None => {
-                if let Some(t) = current.take().filter(|t| t.rows.len() >= 2) {
-                    out.push(t);
-                }
-                if !line.trim().is_empty() {
-                    before.push(line.trim());
-                }
-            }
+            None if !line.trim().is_empty() => before.push(line.trim()),
+            None => {}
         }
     }
-    out.extend(current.filter(|t| t.rows.len() >= 2));
+    out.extend(current.map(|(_, t)| t).filter(|t| t.rows.len() >= 2));
     for (n, t) in out.iter_mut().enumerate() {
         let width = t.rows.iter().map(Vec::len).max().unwrap_or(0);
         for row in &mut t.rows {
