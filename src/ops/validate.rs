@@ -14,6 +14,7 @@ use crate::engine::saved::{find, load_all};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::numbers::numbers_in;
+use crate::ops::extract::table_figures::in_tables;
 use crate::ops::extract::text::sentences;
 use crate::ops::reports::ReportDirs;
 
@@ -252,7 +253,8 @@ async fn disagreements(engine: &Engine, findings: &mut Vec<Finding>) -> Result<(
 }
 
 async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<Finding>) -> Result<()> {
-    let mut texts: HashMap<String, String> = HashMap::new();
+    // Each source's report as read, and with its white space collapsed.
+    let mut texts: HashMap<String, (String, String)> = HashMap::new();
     // Sources whose report is in none of the directories: one finding each, not one per quote.
     let mut unfound: HashMap<String, String> = HashMap::new();
     if !sources.is_empty() {
@@ -272,7 +274,8 @@ async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<
                     let (_, text) = sources
                         .read(&file)
                         .map_err(|e| e.context(format!("cannot check the quotes of source {id}")))?;
-                    texts.insert(id, squash(&text));
+                    let squashed = squash(&text);
+                    texts.insert(id, (text, squashed));
                 }
             }
         }
@@ -315,7 +318,7 @@ async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<
                     }
                 }
                 if let (Some("stated"), Some(text)) = (t.at(6, row).as_deref(), texts.get(&source)) {
-                    if sentence_of(text, &squash(&quote)).is_some_and(|s| !dated(s)) {
+                    if sentence_of(&text.1, &squash(&quote)).is_some_and(|s| !dated(s)) {
                         findings.push(Finding {
                             severity: Severity::Warning,
                             check: "basis_stated".into(),
@@ -327,7 +330,10 @@ async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<
                     }
                 }
                 if !sources.is_empty() && !unfound.contains_key(&source) {
-                    let found = texts.get(&source).map(|t| t.contains(&squash(&quote)));
+                    // A quote of a table cell names its table, row and column (extract's tables).
+                    let found = texts
+                        .get(&source)
+                        .map(|(raw, t)| t.contains(&squash(&quote)) || in_tables(raw, &quote));
                     let problem = match found {
                         Some(true) => None,
                         Some(false) => Some(format!("quote not found in the report of {source}: {quote:?}")),

@@ -9,7 +9,7 @@ use super::classify::{classify, indicator};
 use super::context::{periods, Period};
 use super::figures::Figure;
 use super::places::{place_named, Place, Scope};
-use super::tables::Table;
+use super::tables::{tables, Table};
 use super::text::words;
 use super::Candidate;
 use crate::numbers::parse_vn_number;
@@ -232,6 +232,34 @@ pub fn table_figures(table: &Table, around: &Around) -> Vec<Candidate> {
     }
     out.sort_by_key(|c| c.start_byte);
     out
+}
+
+/// Whether `quote` names a cell of one of `text`'s tables as [`table_figures`] quotes it: the
+/// table's name, a cell of a row, each part of a column's label above the quoted cell in its
+/// column, and the cell as written.
+pub fn in_tables(text: &str, quote: &str) -> bool {
+    tables(text).iter().any(|t| {
+        let Some(rest) = quote.strip_prefix(t.name.as_str()).and_then(|r| r.strip_prefix(", ")) else {
+            return false;
+        };
+        t.rows.iter().enumerate().any(|(r, row)| {
+            row.iter().any(|head| {
+                let Some(rest) = rest.strip_prefix(head.trim()).and_then(|r| r.strip_prefix(", ")) else {
+                    return false;
+                };
+                row.iter().enumerate().any(|(c, cell)| {
+                    let Some(label) = rest.strip_suffix(cell.trim()).and_then(|l| l.strip_suffix(": "))
+                    else {
+                        return false;
+                    };
+                    !cell.trim().is_empty()
+                        && label
+                            .split(" - ")
+                            .all(|part| t.rows[..r].iter().any(|above| above[c].trim() == part))
+                })
+            })
+        })
+    })
 }
 
 #[cfg(test)]
