@@ -298,3 +298,108 @@ fn killed_at_random_points_the_warehouse_reads_as_before_or_after_for_every_read
         assert_eq!(common::python_delta_rows(python, &wh.join("observations")), base + rows);
     }
 }
+
+#[test]
+fn rejects_sets_aside_bad_rows_with_their_reasons_and_ingests_the_rest() {
+    let (dir, wh) = warehouse();
+    let before = count(&wh);
+    let file = dir.path().join("batch.csv");
+    let rejects = dir.path().join("rejected.csv");
+    let no_indicator = "n-2,,province,40,,,,2023-05-15,12,,,,exact,na-2023-04,đạt 12 xã";
+    let bad_date = row("n-3", "7", "có 7 huyện").replace("2023-05-15", "15/5/2023");
+    let lines = [OBS_HEADER, &row("n-1", "1500000", "đạt 1.500.000 tài khoản"), no_indicator, &bad_date];
+    fs::write(&file, lines.join("\n") + "\n").unwrap();
+    // Without --rejects the whole file is refused.
+    let run = ingest(&wh, &file, &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(count(&wh), before);
+    let run = ingest(&wh, &file, &["--rejects", rejects.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("ingested 1 row into observations"), "{}", run.stdout);
+    assert!(run.stdout.contains("set aside 2 rows"), "{}", run.stdout);
+    assert_eq!(count(&wh), before + 1);
+    let set_aside = common::parse_csv(&fs::read_to_string(&rejects).unwrap());
+    assert_eq!(set_aside.len(), 2, "{set_aside:?}");
+    // Each row as written, where it was (file:line) and why.
+    let file_name = file.to_str().unwrap();
+    assert_eq!(set_aside[0][0], "n-2");
+    assert_eq!(set_aside[0][16], format!("{file_name}:3"));
+    assert_eq!(set_aside[0][17], "indicator: required: the cell is empty");
+    assert_eq!(set_aside[1][7], "15/5/2023");
+    assert!(set_aside[1][17].starts_with("period_end: \"15/5/2023\" is not a date"), "{:?}", set_aside[1]);
+    // A row the checks against the warehouse refuse (its obs_id is there already) is set aside
+    // too; the rejects file, mended, ingests as it is (its two extra columns are ignored).
+    let mended = fs::read_to_string(&rejects)
+        .unwrap()
+        .replace(",,province,40", ",eid_accounts,province,40")
+        .replace("15/5/2023", "2023-05-15");
+    let again = dir.path().join("mended.csv");
+    fs::write(&again, format!("{mended}{}\n", row("n-1", "1500000", "đạt 1.500.000 tài khoản") + ",,,"))
+        .unwrap();
+    let run = ingest(&wh, &again, &["--rejects", rejects.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("ingested 2 rows"), "{}", run.stdout);
+    assert_eq!(count(&wh), before + 3);
+    let set_aside = common::parse_csv(&fs::read_to_string(&rejects).unwrap());
+    assert_eq!(set_aside.len(), 1, "{set_aside:?}");
+    assert_eq!(set_aside[0][17], "obs_id: \"n-1\" is already in the warehouse (an upsert replaces it)");
+}
+
+#[test]
+fn rejects_with_nothing_left_changes_nothing_and_says_so() {
+    let (dir, wh) = warehouse();
+    let file = dir.path().join("batch.csv");
+    let rejects = dir.path().join("rejected.csv");
+    fs::write(
+        &file,
+        format!("{OBS_HEADER}\nn-9,,province,40,,,,2023-05-15,12,,,,exact,na-2023-04,đạt 12 xã\n"),
+    )
+    .unwrap();
+    let files = snapshot(&wh);
+    let run = ingest(&wh, &file, &["--rejects", rejects.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("no row passed the checks: nothing ingested; the 1 rows"), "{}", run.stderr);
+    assert_eq!(snapshot(&wh), files);
+    assert_eq!(common::parse_csv(&fs::read_to_string(&rejects).unwrap()).len(), 1);
+    // The rows set aside never overwrite an input.
+    let run = ingest(&wh, &file, &["--rejects", file.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("that is one of the input files"), "{}", run.stderr);
+}
+
+#[test]
+fn an_excel_sheet_ingests_as_a_csv_file_does() {
+    let (dir, wh) = warehouse();
+    let before = count(&wh);
+    let header: Vec<&str> = OBS_HEADER.split(',').collect();
+    let first: Vec<&str> =
+        "x-1,eid_accounts,province,40,,,,2023-05-15,#1500000,,,,exact,na-2023-04,đạt 1.500.000 tài khoản"
+            .split(',')
+            .collect();
+    let second: Vec<&str> =
+        "x-2,eid_accounts_level2,district,40,430,,,2023-05-15,#81.5,,,,exact,na-2023-04,đạt 81.5 phần trăm"
+            .split(',')
+            .collect();
+    let book = common::office::xlsx("Sheet1", &[&header, &first, &second], &[]);
+    let file = dir.path().join("new.xlsx");
+    fs::write(&file, book).unwrap();
+    let run = ingest(&wh, &file, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(count(&wh), before + 2);
+    let out = ok(&[
+        "query",
+        "select value, district_code from observations where obs_id like 'x-%' order by obs_id",
+        "--warehouse",
+        wh.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(out, "value,district_code\n1500000.0,\n81.5,430\n");
+    // A problem names the sheet's row.
+    let bad: Vec<&str> =
+        "x-3,eid_accounts,province,40,,,,15/5/2023,#7,,,,exact,na-2023-04,7".split(',').collect();
+    fs::write(&file, common::office::xlsx("Sheet1", &[&header, &bad], &[])).unwrap();
+    let run = ingest(&wh, &file, &[]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("new.xlsx:2: period_end: \"15/5/2023\" is not a date"), "{}", run.stderr);
+}

@@ -1,5 +1,7 @@
-//! Reading files people hand to `ingest` (CSV, JSON/NDJSON, Parquet) into batches of a table's
-//! schema, finding every problem on the way with where it is: `file:line: column: reason`.
+//! Reading files people hand to `ingest` (CSV, JSON/NDJSON, Excel `.xlsx`, Parquet) into batches
+//! of a table's schema, finding every problem on the way with where it is: `file:line: column:
+//! reason`. Rows with a problem of their own can be set aside instead ([`Rejected`]), for
+//! `ingest --rejects`.
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,6 +25,19 @@ pub struct Loaded {
     pub batches: Vec<RecordBatch>,
     /// `file:line` of each row, in order.
     pub origins: Vec<String>,
+    /// Rows set aside for problems of their own (only when asked to go on past them).
+    pub rejected: Vec<Rejected>,
+}
+
+/// A row left out, with why.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// `file:line`.
+    pub origin: String,
+    /// Its cells as written, in the order of the table's columns.
+    pub cells: Vec<Option<String>>,
+    /// `column: reason` for each problem.
+    pub reasons: Vec<String>,
 }
 
 fn problem(file: &str, line: Option<usize>, column: Option<&str>, reason: impl Into<String>) -> Problem {
@@ -325,11 +340,63 @@ fn read_parquet(file: &str, path: &Path, into: Option<&str>, problems: &mut Vec<
             }
         }
     }
-    Some(Loaded { table, batches, origins })
+    Some(Loaded { table, batches, origins, rejected: Vec::new() })
+}
+
+/// The first sheet of a workbook, its first row the header. Numbers are written plainly
+/// (`1234.5`), dates `YYYY-MM-DD`, as in a CSV file; a row's line is its row in the sheet.
+fn read_xlsx(file: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<TextRows> {
+    use calamine::{Data, DataType as _, Reader, Xlsx};
+    let mut fail = |e: String| {
+        problems.push(problem(file, None, None, format!("cannot read the workbook: {e}")));
+        None
+    };
+    let mut book: Xlsx<_> = match Xlsx::new(std::io::Cursor::new(bytes)) {
+        Ok(b) => b,
+        Err(e) => return fail(e.to_string()),
+    };
+    let Some(Ok(range)) = book.worksheet_range_at(0) else {
+        return fail("it has no sheet".into());
+    };
+    let top = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    let text = |d: &Data| -> Option<String> {
+        match d {
+            Data::Empty => None,
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(format!("{}", *f as i64)),
+            Data::Float(f) => Some(f.to_string()),
+            Data::DateTime(_) | Data::DateTimeIso(_) => d.as_date().map(|day| day.to_string()),
+            other => Some(other.to_string()),
+        }
+    };
+    let mut rows = range.rows();
+    let header: Vec<String> =
+        rows.next()?.iter().map(|c| text(c).unwrap_or_default().trim().to_string()).collect();
+    let rows: Vec<(usize, Vec<Option<String>>)> = rows
+        .enumerate()
+        .map(|(k, cells)| (top + k + 2, cells.iter().map(text).collect::<Vec<_>>()))
+        .filter(|(_, cells)| cells.iter().any(Option::is_some))
+        .collect();
+    // A sheet's used range often runs past its last column: columns with neither a name nor a
+    // value are not there.
+    let used: Vec<usize> = (0..header.len())
+        .filter(|&c| {
+            !header[c].is_empty() || rows.iter().any(|(_, cells)| cells.get(c).is_some_and(Option::is_some))
+        })
+        .collect();
+    let header = used.iter().map(|&c| header[c].clone()).collect();
+    let rows = rows
+        .into_iter()
+        .map(|(line, cells)| (line, used.iter().map(|&c| cells.get(c).cloned().flatten()).collect()))
+        .collect();
+    Some(TextRows { header, rows })
 }
 
 /// Columns `chiso extract` adds for the reviewer, which ingest ignores.
 pub const REVIEW_COLUMNS: [&str; 4] = ["confidence", "start_byte", "end_byte", "review"];
+
+/// Columns `ingest --rejects` adds to each row it sets aside, which ingest ignores, so the file
+/// can be mended and ingested again.
+pub const REJECT_COLUMNS: [&str; 2] = ["rejected_at", "reasons"];
 
 /// Check a header against the table it names; returns that table.
 fn check_header(
@@ -385,7 +452,7 @@ fn check_header(
     }
     for name in header {
         // The review columns `chiso extract` adds are left out, so its output ingests as it is.
-        if REVIEW_COLUMNS.contains(&name.as_str()) {
+        if REVIEW_COLUMNS.contains(&name.as_str()) || REJECT_COLUMNS.contains(&name.as_str()) {
             continue;
         }
         if target.field_with_name(name).is_err() {
@@ -397,8 +464,9 @@ fn check_header(
 }
 
 /// Read `path` into rows of the table its columns name (or `into`). Every problem found is added
-/// to `problems`; `None` when the file could not be read as a whole.
-pub fn load(path: &Path, into: Option<&str>, problems: &mut Vec<Problem>) -> Option<Loaded> {
+/// to `problems`; `None` when the file could not be read as a whole. With `go_on`, a row with
+/// problems of its own is set aside in [`Loaded::rejected`] instead.
+pub fn load(path: &Path, into: Option<&str>, go_on: bool, problems: &mut Vec<Problem>) -> Option<Loaded> {
     let first_problem = problems.len();
     let file = path.display().to_string();
     if path.is_dir() {
@@ -422,6 +490,7 @@ pub fn load(path: &Path, into: Option<&str>, problems: &mut Vec<Problem>) -> Opt
     }
     let text_rows = match ext.as_str() {
         "csv" => read_csv(&file, &bytes, problems)?,
+        "xlsx" => read_xlsx(&file, &bytes, problems)?,
         "json" | "ndjson" | "jsonl" => match std::str::from_utf8(&bytes) {
             Ok(text) => read_json(&file, text, problems)?,
             Err(e) => {
@@ -435,7 +504,7 @@ pub fn load(path: &Path, into: Option<&str>, problems: &mut Vec<Problem>) -> Opt
                 &file,
                 None,
                 None,
-                "unknown file type: use .csv, .json, .ndjson or .parquet",
+                "unknown file type: use .csv, .json, .ndjson, .xlsx or .parquet",
             ));
             return None;
         }
@@ -451,8 +520,12 @@ pub fn load(path: &Path, into: Option<&str>, problems: &mut Vec<Problem>) -> Opt
     let mut columns: Vec<Vec<Option<String>>> =
         vec![Vec::with_capacity(text_rows.rows.len()); target.fields().len()];
     let mut origins = Vec::with_capacity(text_rows.rows.len());
+    let mut rejected = Vec::new();
     for (line, cells) in &text_rows.rows {
-        for ((field, pos), column) in target.fields().iter().zip(&positions).zip(columns.iter_mut()) {
+        let mut row: Vec<Option<String>> = Vec::with_capacity(target.fields().len());
+        let mut raws: Vec<Option<String>> = Vec::with_capacity(target.fields().len());
+        let mut own: Vec<Problem> = Vec::new();
+        for (field, pos) in target.fields().iter().zip(&positions) {
             let raw = pos.and_then(|p| cells.get(p).cloned().flatten());
             let checked = match raw.as_deref() {
                 Some(text) => check_cell(table, field.name(), field.data_type(), text),
@@ -461,22 +534,34 @@ pub fn load(path: &Path, into: Option<&str>, problems: &mut Vec<Problem>) -> Opt
             let value = match checked {
                 Ok(v) => v,
                 Err(reason) => {
-                    problems.push(problem(&file, Some(*line), Some(field.name()), reason));
+                    own.push(problem(&file, Some(*line), Some(field.name()), reason));
                     None
                 }
             };
             if value.is_none() && !field.is_nullable() && raw.as_deref().is_none_or(|r| r.trim().is_empty()) {
-                problems.push(problem(&file, Some(*line), Some(field.name()), "required: the cell is empty"));
+                own.push(problem(&file, Some(*line), Some(field.name()), "required: the cell is empty"));
             }
+            row.push(value);
+            raws.push(raw);
+        }
+        let origin = format!("{file}:{line}");
+        if go_on && !own.is_empty() {
+            let reasons =
+                own.iter().map(|p| format!("{}: {}", p.column.as_deref().unwrap_or(""), p.reason)).collect();
+            rejected.push(Rejected { origin, cells: raws, reasons });
+            continue;
+        }
+        problems.extend(own);
+        for (column, value) in columns.iter_mut().zip(row) {
             column.push(value);
         }
-        origins.push(format!("{file}:{line}"));
+        origins.push(origin);
     }
     if problems.len() > first_problem {
         return None;
     }
     match build_batch(&target, columns) {
-        Ok(batch) => Some(Loaded { table, batches: vec![batch], origins }),
+        Ok(batch) => Some(Loaded { table, batches: vec![batch], origins, rejected }),
         Err(e) => {
             problems.push(problem(&file, None, None, e));
             None

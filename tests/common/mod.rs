@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: run the real `chiso` binary and look at what it did.
 #![allow(dead_code)]
 pub mod compare;
+pub mod office;
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
