@@ -191,3 +191,64 @@ fn table_quotes_are_found_again_by_validate() {
         run.stderr
     );
 }
+
+#[test]
+fn a_2025_report_table_answers_latest_by_province_at_the_2025_communes() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let text = "Báo cáo kết quả Đề án 06 của UBND tỉnh Gia Lai, ngày 10/10/2025.\n\
+                Biểu 1: Tỷ lệ kích hoạt định danh điện tử đến ngày 30/9/2025\n\
+                Đơn vị\tSố tài khoản đã kích hoạt\tTỷ lệ kích hoạt (%)\n\
+                Phường Quy Nhơn Nam\t12.345\t45,6\n\
+                Xã Ia Rsai\t1.200\t50,2\n\
+                Tổng\t13.545\t47,1\n";
+    std::fs::write(reports.join("gl-bieu.txt"), text).unwrap();
+    let candidates = dir.path().join("gl-bieu.csv");
+    std::fs::write(
+        &candidates,
+        ok(&["extract", reports.join("gl-bieu.txt").to_str().unwrap(), "--format", "csv"]),
+    )
+    .unwrap();
+    let sources = dir.path().join("sources.csv");
+    std::fs::write(
+        &sources,
+        "source_id,title,publisher,published,province_code,seed_file\ngl-bieu,Biểu 1,UBND tỉnh Gia Lai,2025-10-10,52,gl-bieu.txt\n",
+    )
+    .unwrap();
+    let (_keep, wh) = common::warehouse();
+    let wh = wh.to_str().unwrap();
+    ok(&["ingest", sources.to_str().unwrap(), "--warehouse", wh]);
+    let out = ok(&[
+        "ingest",
+        candidates.to_str().unwrap(),
+        "--warehouse",
+        wh,
+        "--sources",
+        reports.to_str().unwrap(),
+    ]);
+    // The total agrees with its rows (12.345 + 1.200): nothing set aside, nothing flagged.
+    assert!(out.contains("ingested 6 rows into observations"), "{out}");
+    let out = ok(&[
+        "run",
+        "latest_by_province",
+        "-p",
+        "level=commune_2025",
+        "-p",
+        "indicator=eid_activated_rate",
+        "--warehouse",
+        wh,
+        "--format",
+        "csv",
+    ]);
+    let rows = parse_csv(&out);
+    // (code, place, value, as_of, source) of the table's two wards.
+    let of = |code: &str| {
+        let r = rows.iter().find(|r| r[8] == code).unwrap_or_else(|| panic!("no {code}: {out}"));
+        (r[9].clone(), r[2].clone(), r[5].clone(), r[6].clone())
+    };
+    let want =
+        |p: &str, v: &str| (p.to_string(), v.to_string(), "2025-09-30".to_string(), "gl-bieu".to_string());
+    assert_eq!(of("21592"), want("Quy Nhơn Nam", "45.6"));
+    assert_eq!(of("24112"), want("Ia Rsai", "50.2"));
+}
