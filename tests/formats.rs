@@ -48,22 +48,10 @@ fn write_docx(path: &Path, text: &str) {
             xml_escape(&line[cut..])
         ));
     }
-    let document = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-         <w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}</w:body></w:document>"
-    );
-    let mut zip = zip::ZipWriter::new(fs::File::create(path).unwrap());
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    zip.start_file("[Content_Types].xml", options).unwrap();
-    zip.write_all(b"<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>").unwrap();
-    zip.start_file("word/document.xml", options).unwrap();
-    zip.write_all(document.as_bytes()).unwrap();
-    zip.finish().unwrap();
+    fs::write(path, common::office::docx(&body)).unwrap();
 }
 
-/// A one-page PDF whose text layer is `text`: a Type0 font with Identity-H codes equal to the
-/// characters' Unicode values and a ToUnicode map that says so (no glyphs are needed to read it).
+/// A one-page PDF whose text layer is `text`, a line at a time.
 fn write_pdf(path: &Path, text: &str) {
     let mut content = String::from("BT /F1 10 Tf 12 TL 40 800 Td\n");
     for line in text.lines() {
@@ -76,8 +64,7 @@ fn write_pdf(path: &Path, text: &str) {
                 let at = rest.char_indices().nth(90).map(|(i, _)| i).unwrap_or(rest.len());
                 rest[..at].rfind(' ').map(|i| i + 1).unwrap_or(at)
             };
-            let hex: String = rest[..cut].encode_utf16().map(|u| format!("{u:04X}")).collect();
-            content.push_str(&format!("<{hex}> Tj T*\n"));
+            content.push_str(&format!("{} Tj T*\n", common::office::pdf_string(&rest[..cut])));
             rest = &rest[cut..];
             if rest.is_empty() {
                 break;
@@ -85,41 +72,7 @@ fn write_pdf(path: &Path, text: &str) {
         }
     }
     content.push_str("ET\n");
-    let mut ranges = String::new();
-    for high in [0x00u32, 0x01, 0x1E] {
-        ranges.push_str(&format!("<{:02X}00> <{:02X}FF> <{:02X}00>\n", high, high, high));
-    }
-    let cmap = format!(
-        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /U def /CMapType 2 def\n\
-         1 begincodespacerange <0000> <FFFF> endcodespacerange\n3 beginbfrange\n{ranges}endbfrange\n\
-         endcmap CMapName currentdict /CMap defineresource pop end end"
-    );
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>".to_string(),
-        "<< /Type /Font /Subtype /Type0 /BaseFont /Chiso /Encoding /Identity-H /DescendantFonts [6 0 R] /ToUnicode 7 0 R >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{content}endstream", content.len()),
-        "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Chiso /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 8 0 R /DW 500 >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{cmap}\nendstream", cmap.len() + 1),
-        "<< /Type /FontDescriptor /FontName /Chiso /Flags 32 /FontBBox [0 -200 1000 900] /ItalicAngle 0 /Ascent 900 /Descent -200 /CapHeight 700 /StemV 80 >>".to_string(),
-    ];
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (k, object) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend(format!("{} 0 obj\n{object}\nendobj\n", k + 1).as_bytes());
-    }
-    let xref = pdf.len();
-    pdf.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for offset in offsets {
-        pdf.extend(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    pdf.extend(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1)
-            .as_bytes(),
-    );
-    fs::write(path, pdf).unwrap();
+    fs::write(path, common::office::pdf(&content)).unwrap();
 }
 
 #[test]
@@ -164,7 +117,9 @@ fn files_that_are_not_readable_reports_get_one_line() {
     write_pdf(&scan, "");
     one_line("scan.pdf", &fs::read(&scan).unwrap(), "no text layer");
     one_line("broken.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "a PDF that cannot be read");
-    one_line("sheet.docx", &zip_without_document(), "not a Word .docx");
+    // A zip that is neither (its workbook part alone is no workbook).
+    one_line("sheet.docx", &zip_without_document(), "an .xlsx workbook that cannot be read");
+    one_line("other.zip", &common::office::zip(&[("a.txt", "a".into())]), "not a Word .docx or Excel .xlsx");
     // "Tính đến ngày 30/6" in three legacy encodings, each written by hand from its code table:
     // Windows-1258 (í = i + 0xEC, đ = 0xF0, ế = ê 0xEA + 0xEC, à = a + 0xCC, y = y),
     one_line(

@@ -252,3 +252,41 @@ fn a_2025_report_table_answers_latest_by_province_at_the_2025_communes() {
     assert_eq!(of("21592"), want("Quy Nhơn Nam", "45.6"));
     assert_eq!(of("24112"), want("Ia Rsai", "50.2"));
 }
+
+#[test]
+fn a_pdf_that_keeps_its_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each piece of text drawn where a page puts it: prose on its lines, a table's cells in columns.
+    let mut content = String::from("BT /F1 10 Tf\n");
+    let mut draw = |x: u32, y: u32, text: &str| {
+        content.push_str(&format!("1 0 0 1 {x} {y} Tm {} Tj\n", common::office::pdf_string(text)));
+    };
+    draw(40, 800, "Báo cáo kết quả thực hiện Đề án 06 của UBND tỉnh Gia Lai tháng 9 năm 2025, trong đó");
+    draw(40, 788, "có kết quả kích hoạt tài khoản tại các xã, phường.");
+    draw(40, 760, "Biểu 1: Kết quả kích hoạt định danh điện tử đến ngày 30/9/2025");
+    for (y, cells) in [
+        (740, ["Đơn vị", "Số tài khoản đã kích hoạt", "Tỷ lệ kích hoạt (%)"]),
+        (725, ["Phuong Quy Nhon Nam", "12.345", "45,6"]),
+        (710, ["Xã Ia Rsai", "1.200", "50,2"]),
+        (695, ["Tổng cộng", "13.545", "47,1"]),
+    ] {
+        for (x, cell) in [40, 220, 400].into_iter().zip(cells) {
+            draw(x, y, cell);
+        }
+    }
+    content.push_str("ET\n");
+    let path = dir.path().join("bao-cao.pdf");
+    std::fs::write(&path, common::office::pdf(&content)).unwrap();
+    let out = ok(&["extract", path.to_str().unwrap(), "--date", "2025-10-10", "--format", "csv"]);
+    let rows: Vec<[String; 10]> =
+        parse_csv(&out).into_iter().map(|r| [1, 2, 3, 4, 5, 6, 7, 8, 14, 19].map(|k| r[k].clone())).collect();
+    assert_eq!(rows.len(), 6, "{out}");
+    // A type word written without its tone marks (`Phuong`) still names a 2025 ward.
+    let r = row(&rows, "45.6");
+    assert_eq!(&r[..8], ["eid_activated_rate", "commune_2025", "52", "", "21592", "", "2025-09-30", "45.6"]);
+    assert_eq!(r[8], "Biểu 1, Phuong Quy Nhon Nam, Tỷ lệ kích hoạt (%): 45,6");
+    assert_eq!(&row(&rows, "1200.0")[..5], ["eid_activated", "commune_2025", "64", "", "24112"]);
+    // The total agrees with its rows.
+    assert_eq!(&row(&rows, "13545.0")[1..3], ["province", "64"]);
+    assert_eq!(row(&rows, "13545.0")[9], "");
+}

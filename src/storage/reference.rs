@@ -198,7 +198,7 @@ const UNIT_WORDS: [&str; 11] = [
 ];
 
 /// `folded` without a leading unit word.
-fn bare(folded: &str) -> &str {
+pub fn bare(folded: &str) -> &str {
     UNIT_WORDS.iter().find_map(|p| folded.strip_prefix(p)).map(str::trim).unwrap_or(folded)
 }
 

@@ -80,3 +80,50 @@ pub fn xlsx(sheet: &str, rows: &[&[&str]], merged: &[&str]) -> Vec<u8> {
         ),
     ])
 }
+
+/// `text` as a PDF string of the font [`pdf`] uses: UTF-16 code units in hex.
+pub fn pdf_string(text: &str) -> String {
+    let hex: String = text.encode_utf16().map(|u| format!("{u:04X}")).collect();
+    format!("<{hex}>")
+}
+
+/// A one-page PDF whose page draws `content` (text operators on font `/F1`, strings written with
+/// [`pdf_string`]): a Type0 font with Identity-H codes equal to the characters' Unicode values and
+/// a ToUnicode map that says so (no glyphs are needed to read it), every glyph half an em wide.
+pub fn pdf(content: &str) -> Vec<u8> {
+    let mut ranges = String::new();
+    for high in [0x00u32, 0x01, 0x1E] {
+        ranges.push_str(&format!("<{:02X}00> <{:02X}FF> <{:02X}00>\n", high, high, high));
+    }
+    let cmap = format!(
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /U def /CMapType 2 def\n\
+         1 begincodespacerange <0000> <FFFF> endcodespacerange\n3 beginbfrange\n{ranges}endbfrange\n\
+         endcmap CMapName currentdict /CMap defineresource pop end end"
+    );
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>".to_string(),
+        "<< /Type /Font /Subtype /Type0 /BaseFont /Chiso /Encoding /Identity-H /DescendantFonts [6 0 R] /ToUnicode 7 0 R >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}endstream", content.len()),
+        "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Chiso /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 8 0 R /DW 500 >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{cmap}\nendstream", cmap.len() + 1),
+        "<< /Type /FontDescriptor /FontName /Chiso /Flags 32 /FontBBox [0 -200 1000 900] /ItalicAngle 0 /Ascent 900 /Descent -200 /CapHeight 700 /StemV 80 >>".to_string(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (k, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend(format!("{} 0 obj\n{object}\nendobj\n", k + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in offsets {
+        pdf.extend(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1)
+            .as_bytes(),
+    );
+    pdf
+}

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::text::{phrase_at, words, Word};
-use crate::storage::reference::{commune_targets, communes, communes_2025, fold, reference};
+use crate::storage::reference::{bare, commune_targets, communes, communes_2025, fold, reference};
 
 /// A place named in the text.
 #[derive(Debug, Clone, PartialEq)]
@@ -299,12 +299,14 @@ pub fn place_named(cell: &str, scope: &Scope) -> Option<Place> {
     if let Some(p) = places(cell, scope).into_iter().find(|p| p.at == 0 && !p.is_national()) {
         return Some(p);
     }
-    let name = fold(cell);
-    let after = scope.1.as_deref().and_then(|new| commune_2025(new, &name, 0));
+    // The type word written without its tone marks (`Phuong Quy Nhon Nam`) is still a type word.
+    let folded = fold(cell);
+    let name = bare(&folded);
+    let after = scope.1.as_deref().and_then(|new| commune_2025(new, name, 0));
     after
-        .or_else(|| unit("huyen", &name, cell, scope, 0))
-        .or_else(|| unit("thi tran", &name, cell, scope, 0))
-        .or_else(|| unit("tinh", &name, cell, scope, 0))
+        .or_else(|| unit("huyen", name, cell, scope, 0))
+        .or_else(|| unit("thi tran", name, cell, scope, 0))
+        .or_else(|| unit("tinh", name, cell, scope, 0))
 }
 
 /// Runs of up to five capitalised words: where a 2025 unit's bare name may be.

@@ -276,13 +276,22 @@ fn vn_number(f: f64) -> String {
     }
 }
 
-/// The text layer of a PDF.
+/// The text layer of a PDF, a wide gap between two pieces of a line written as a tab (a table's
+/// columns).
 fn pdf_text(bytes: &[u8]) -> std::result::Result<String, String> {
     // pdf-extract panics on some malformed files; a panic here is a file it cannot read, said in
     // one line below, so the panic's own report is silenced while it runs.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes));
+    let result = std::panic::catch_unwind(|| -> std::result::Result<String, pdf_extract::OutputError> {
+        let mut doc = pdf_extract::Document::load_mem(bytes)?;
+        if doc.is_encrypted() {
+            doc.decrypt("")?;
+        }
+        let mut out = Columns::default();
+        pdf_extract::output_doc(&doc, &mut out)?;
+        Ok(out.text)
+    });
     std::panic::set_hook(hook);
     let text = match result {
         Ok(Ok(text)) => text,
@@ -299,13 +308,83 @@ fn pdf_text(bytes: &[u8]) -> std::result::Result<String, String> {
     Ok(unwrap_lines(&text))
 }
 
+/// pdf-extract's plain-text layout (a new line where the text moves down, a space where it moves
+/// right), except that a gap wider than twice the font size is a tab: PDFs draw a table's
+/// columns apart, and prose's word gaps are far narrower.
+#[derive(Default)]
+struct Columns {
+    text: String,
+    /// Where the last character ended, across the line (`None` before a page's first).
+    last_end: Option<f64>,
+    last_y: f64,
+    first_char: bool,
+}
+
+impl pdf_extract::OutputDev for Columns {
+    fn begin_page(
+        &mut self,
+        _: u32,
+        _: &pdf_extract::MediaBox,
+        _: Option<(f64, f64, f64, f64)>,
+    ) -> std::result::Result<(), pdf_extract::OutputError> {
+        self.last_end = None;
+        Ok(())
+    }
+    fn end_page(&mut self) -> std::result::Result<(), pdf_extract::OutputError> {
+        self.text.push('\n');
+        Ok(())
+    }
+    fn output_character(
+        &mut self,
+        trm: &pdf_extract::Transform,
+        width: f64,
+        _: f64,
+        font_size: f64,
+        char: &str,
+    ) -> std::result::Result<(), pdf_extract::OutputError> {
+        // The font size as drawn: the side of a square of the glyph box's area.
+        let size = ((font_size * (trm.m11 + trm.m21)) * (font_size * (trm.m12 + trm.m22))).abs().sqrt();
+        let (x, y) = (trm.m31, trm.m32);
+        if let (true, Some(last_end)) = (self.first_char, self.last_end) {
+            let down = (y - self.last_y).abs();
+            if down > size * 1.5 || (x < last_end && down > size * 0.5) {
+                self.text.push('\n');
+            } else if x > last_end + size * 2.0 {
+                self.text.push('\t');
+            } else if x > last_end + size * 0.1 {
+                self.text.push(' ');
+            }
+        }
+        self.text.push_str(char);
+        self.first_char = false;
+        self.last_y = y;
+        self.last_end = Some(x + width * size);
+        Ok(())
+    }
+    fn begin_word(&mut self) -> std::result::Result<(), pdf_extract::OutputError> {
+        self.first_char = true;
+        Ok(())
+    }
+    fn end_word(&mut self) -> std::result::Result<(), pdf_extract::OutputError> {
+        Ok(())
+    }
+    fn end_line(&mut self) -> std::result::Result<(), pdf_extract::OutputError> {
+        Ok(())
+    }
+}
+
 /// A page's text with the lines the page wrapped joined again: a line that does not end a
-/// sentence continues on the next one, up to a blank line.
+/// sentence continues on the next one, up to a blank line; a table's row (cells between tabs)
+/// stays a line of its own.
 fn unwrap_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    let mut last_row = false;
     for line in text.lines().map(str::trim_end) {
+        let row = line.contains('\t');
         let open = out.ends_with(|c: char| !matches!(c, '\n' | '.' | '!' | '?' | ':' | ';'));
-        if open && !line.trim().is_empty() {
+        let joined = open && !line.trim().is_empty() && !row && !last_row;
+        last_row = row;
+        if joined {
             out.push(' ');
             out.push_str(line.trim_start());
         } else {
