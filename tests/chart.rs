@@ -66,11 +66,12 @@ fn bar_chart_of_e_id_accounts_by_province_in_vietnamese_numbers() {
         ],
     );
     // Nghệ An: "toàn tỉnh đã thu nhận 1.494.541" (15/4/2023); Thái Bình: "cấp 803.868 tài khoản"
-    // (30/6/2023); Thái Nguyên: "gần 50.500 tài khoản định danh điện tử" (to July 2022), approximate: "≈".
+    // (30/6/2023); Thái Nguyên: "trên 58.000 tài khoản định danh điện tử" (its half-year review,
+    // published in August 2022), a lower bound: "≥".
     assert_eq!(first_series(&svg, "rect"), 3, "one bar per province");
     let labels = texts(&svg);
     assert!(
-        labels.contains(&"1.494.541") && labels.contains(&"803.868") && labels.contains(&"≈50.500"),
+        labels.contains(&"1.494.541") && labels.contains(&"803.868") && labels.contains(&"≥58.000"),
         "{labels:?}"
     );
     // Sorted by value, names with their tone marks: Nghệ An's bar comes first.

@@ -143,13 +143,14 @@ fn run_saved_query_with_parameters() {
     let out = ok(&["run", "latest_by_province", "--param", "indicator=eid_accounts", "--format", "csv"]);
     let rows = parse_csv(&out);
     // Nghệ An: 1.494.541 accounts on 15/4/2023; Thái Bình: 803.868 in the first half of 2023;
-    // Thái Nguyên: about 50.500 to July 2022. Long An's figure is for one district, not the
-    // province, so it is not listed.
+    // Thái Nguyên: more than 58.000 in its review of the first half of 2022, published in August
+    // 2022 (after "gần 50.500" to July). Long An's figure is for one district, not the province,
+    // so it is not listed.
     assert_eq!(rows.len(), 3);
     assert_eq!(&rows[0][..3], ["40", "Nghệ An", "1494541.0"]);
     assert_eq!(rows[0][5], "2023-04-15");
     assert_eq!(&rows[1][..3], ["34", "Thái Bình", "803868.0"]);
-    assert_eq!(&rows[2][..3], ["19", "Thái Nguyên", "50500.0"]);
+    assert_eq!(&rows[2][..3], ["19", "Thái Nguyên", "58000.0"]);
 }
 
 #[test]

@@ -152,10 +152,11 @@ fn rollup_recomputes_rates_from_their_parts() {
 fn latest_by_province_and_scorecard() {
     let rows = run("latest_by_province", &["indicator=cccd_cards_issued"]);
     // Nghệ An: "cấp được 2.687.882 thẻ CCCD gắn chíp"; Thái Bình: "hơn 1,5 triệu thẻ"; Thái
-    // Nguyên: "trên 974.000 căn cước công dân gắn chip đã được cấp" (to July 2022, its latest).
+    // Nguyên: "gần 1 triệu thẻ căn cước công dân gắn chip" (its half-year review, published in
+    // August 2022, its latest; "trên 974.000" to July 2022 before it).
     assert_eq!(
         rows.iter().map(|r| (r[0].as_str(), r[2].as_str(), r[3].as_str())).collect::<Vec<_>>(),
-        [("40", "2687882.0", "exact"), ("34", "1500000.0", "lower_bound"), ("19", "974000.0", "lower_bound")]
+        [("40", "2687882.0", "exact"), ("34", "1500000.0", "lower_bound"), ("19", "1000000.0", "approx")]
     );
     // By name without tone marks or by code: the same figures of Thái Bình.
     let by_name = run("province_scorecard", &["province=thai binh"]);
