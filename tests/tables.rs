@@ -290,3 +290,39 @@ fn a_pdf_that_keeps_its_columns() {
     assert_eq!(&row(&rows, "13545.0")[1..3], ["province", "64"]);
     assert_eq!(row(&rows, "13545.0")[9], "");
 }
+
+#[test]
+fn a_layout_table_is_read_as_prose() {
+    let dir = tempfile::tempdir().unwrap();
+    // A letterhead in two columns and a paragraph set beside a note: tables whose rows name no
+    // unit, whose text is the report's prose.
+    let row = |a: &str, b: &str| format!("<w:tr>{}{}</w:tr>", cell(a, 1, None), cell(b, 1, None));
+    let body = [
+        format!(
+            "<w:tbl>{}{}</w:tbl>",
+            row("UBND TỈNH NGHỆ AN", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+            row("Số: 123/BC-UBND", "Nghệ An, ngày 5 tháng 7 năm 2024")
+        ),
+        paragraph("BÁO CÁO Kết quả thực hiện Đề án 06 sáu tháng đầu năm 2024"),
+        format!(
+            "<w:tbl>{}{}</w:tbl>",
+            row(
+                "Tính đến ngày 30/6/2024, toàn tỉnh đã kích hoạt 812.400 tài khoản định danh điện tử.",
+                "Số liệu do Công an tỉnh cung cấp."
+            ),
+            row("Các huyện, thị xã tiếp tục rà soát dữ liệu dân cư trên địa bàn.", "Xem thêm phụ lục.")
+        ),
+    ]
+    .concat();
+    let path = dir.path().join("bao-cao.docx");
+    std::fs::write(&path, docx(&body)).unwrap();
+    let out = ok(&["extract", path.to_str().unwrap(), "--format", "csv"]);
+    let rows = parse_csv(&out);
+    assert_eq!(rows.len(), 1, "{out}");
+    // (indicator, level, province, start, end, value)
+    let r = &rows[0];
+    assert_eq!(
+        [&r[1], &r[2], &r[3], &r[6], &r[7], &r[8]],
+        ["eid_activated", "province", "40", "", "2024-06-30", "812400.0"]
+    );
+}

@@ -26,7 +26,7 @@ use self::context::{periods, report_period};
 use self::figures::figures;
 use self::places::{places, points_back, report_province, Back, Place, Scope};
 use self::table_figures::{table_figures, Around};
-use self::tables::tables;
+use self::tables::{tables, Table};
 use self::text::{phrase_at, sentences, words};
 use crate::engine::QueryResult;
 use crate::storage::schema::schema;
@@ -220,8 +220,26 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
     let mut previous_place: Option<Place> = None;
     let mut paragraph_day: Option<context::Period> = None;
     let mut last_end = 0;
-    let grids = tables(text);
-    let in_table = |at: usize| grids.iter().any(|t| t.row_starts[0] <= at && at < t.end);
+    let around = Around {
+        scope: &scope,
+        province: province.as_deref(),
+        year,
+        today,
+        report: report.map(|(p, _)| p),
+        source_id: &hints.source_id,
+    };
+    // Tables whose rows name units give their figures cell by cell, and their lines are not read
+    // as sentences; a table that names none (a letterhead laid out in columns, text in a layout
+    // table) is read as prose.
+    let grids: Vec<(Table, Vec<Candidate>)> = tables(text)
+        .into_iter()
+        .map(|t| {
+            let found = table_figures(&t, &around);
+            (t, found)
+        })
+        .filter(|(_, found)| !found.is_empty())
+        .collect();
+    let in_table = |at: usize| grids.iter().any(|(t, _)| t.row_starts[0] <= at && at < t.end);
     for sentence in sentences(text).into_iter().filter(|s| !in_table(s.start)) {
         let ws = words(sentence.text);
         // `Trong đó, ...` (of which) goes on from the sentence before, even in a new paragraph.
@@ -375,15 +393,7 @@ pub fn extract(text: &str, hints: &ReportHints) -> Vec<Candidate> {
             });
         }
     }
-    let around = Around {
-        scope: &scope,
-        province: province.as_deref(),
-        year,
-        today,
-        report: report.map(|(p, _)| p),
-        source_id: &hints.source_id,
-    };
-    out.extend(grids.iter().flat_map(|t| table_figures(t, &around)));
+    out.extend(grids.into_iter().flat_map(|(_, found)| found));
     out.sort_by_key(|c| c.start_byte);
     // A headline repeated in the body states the same figure twice, and so does a summary that
     // repeats a count out of a total (`4/13 sở`) for the same unit and period: keep the first.
