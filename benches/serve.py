@@ -5,8 +5,12 @@
 3. 16 clients at once running the scale suite (benches/queries), every answer compared with
    the answer of one client alone, and the server's peak memory (VmHWM).
 
+4. with `--overhead` alone: what one small query costs a warm connection, `select 1` over Flight
+   SQL (ADBC) and over psycopg, on any warehouse (the built-in one will do).
+
 Usage (a release build with `--features serve`, the client venv of .ci/run):
     bench-data/serve-venv/bin/python benches/serve.py CHISO_BIN WAREHOUSE [MEMORY_LIMIT]
+    bench-data/serve-venv/bin/python benches/serve.py --overhead CHISO_BIN [WAREHOUSE]
 Prints a Markdown table for benches/README.md.
 """
 import pathlib
@@ -27,7 +31,11 @@ def start(binary, warehouse, memory_limit):
     args = [binary, "--warehouse", warehouse]
     if memory_limit:
         args += ["--memory-limit", memory_limit]
-    args += ["serve", "--pg", "127.0.0.1:0", "--flight", "127.0.0.1:0"]
+    return start_args(args)
+
+
+def start_args(args):
+    args = args + ["serve", "--pg", "127.0.0.1:0", "--flight", "127.0.0.1:0"]
     server = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     pg = flight = None
     while pg is None or flight is None:
@@ -73,6 +81,40 @@ def flight_rate(flight_port, rows=10_000_000, runs=4):
     return rows, times[0], statistics.median(times[1:])
 
 
+def per_query_ms(flight_port, pg_port, runs=200):
+    """Median and p95 milliseconds of `select 1` on one warm connection: Flight SQL, then psycopg."""
+    out = []
+    with flightsql.connect(f"grpc://127.0.0.1:{flight_port}", autocommit=True) as conn, conn.cursor() as cur:
+        out.append(timed(lambda: (cur.execute("select 1"), cur.fetch_arrow_table()), runs))
+    with psycopg.connect(host="127.0.0.1", port=pg_port, user="bench", dbname="chiso", autocommit=True) as conn:
+        out.append(timed(lambda: conn.execute("select 1").fetchall(), runs))
+    return out
+
+
+def timed(work, runs):
+    work()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), sorted(times)[int(len(times) * 0.95) - 1]
+
+
+def overhead():
+    binary = sys.argv[2]
+    args = [binary] + (["--warehouse", sys.argv[3]] if len(sys.argv) > 3 else [])
+    server, pg_port, flight_port = start_args(args)
+    try:
+        (flight, flight95), (pg, pg95) = per_query_ms(flight_port, pg_port)
+    finally:
+        server.terminate()
+        server.wait()
+    print("| `select 1` on a warm connection (200 runs) | median | p95 |\n|---|---|---|")
+    print(f"| Flight SQL (ADBC) | {flight:.2f} ms | {flight95:.2f} ms |")
+    print(f"| PostgreSQL (psycopg) | {pg:.2f} ms | {pg95:.2f} ms |")
+
+
 def suite():
     return [(p.stem, p.read_text()) for p in sorted((BENCHES / "queries").glob("*.sql"))]
 
@@ -106,6 +148,8 @@ def concurrent(pg_port, queries, clients=16):
 
 
 def main():
+    if sys.argv[1] == "--overhead":
+        return overhead()
     binary, warehouse = sys.argv[1], sys.argv[2]
     memory_limit = sys.argv[3] if len(sys.argv) > 3 else None
     server, pg_port, flight_port = start(binary, warehouse, memory_limit)
