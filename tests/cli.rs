@@ -321,3 +321,32 @@ fn cluster_commands_in_a_lean_build_say_how_to_get_them() {
         assert!(run.stderr.contains("--features cluster"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn the_readme_counts_the_rows_chiso_tables_counts() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let counted: std::collections::HashMap<String, String> = parse_csv(&ok(&["tables", "--format", "csv"]))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    // The README's table of tables: `| `a`, `b` | 63, 10,035 | what |` rows (counts with a
+    // thousands comma, separated by a comma and a space).
+    let mut seen = 0;
+    for line in readme.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let names: Vec<&str> =
+            cells[0].trim_start_matches("| ").split(", ").map(|n| n.trim_matches('`')).collect();
+        let Some(first) = names.first().filter(|n| counted.contains_key(**n)) else { continue };
+        if counted[*first].is_empty() {
+            continue; // `figures` is computed per query: no count
+        }
+        let counts: Vec<String> = cells[1].split(", ").map(|c| c.replace(',', "")).collect();
+        assert_eq!(counts.len(), names.len(), "{line}");
+        for (name, count) in names.iter().zip(&counts) {
+            assert_eq!(counted.get(*name), Some(count), "README says {name} has {count} rows");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, counted.values().filter(|c| !c.is_empty()).count(), "every table counted in the README");
+}

@@ -45,9 +45,10 @@ use crate::storage::delta::AsOf;
 
 /// SQL over the indicator data of Vietnam's Đề án 06 (population data, e-ID, online public services).
 ///
-/// chiso keeps reported figures as Parquet tables and runs DataFusion SQL over them. With no
-/// --warehouse it uses the built-in curated data (five provincial reports, the 63 legacy and
-/// 34 current provinces, districts and communes), built to Parquet on first use and cached.
+/// chiso keeps reported figures as Delta Lake tables of Parquet files and runs DataFusion SQL over
+/// them. With no --warehouse it uses the built-in curated data (the figures of 19 reports, the 63
+/// legacy and 34 current provinces, the legacy districts and communes, the communes of 2025),
+/// built on first use and cached.
 #[derive(Debug, Parser)]
 #[command(name = "chiso", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
