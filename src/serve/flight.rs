@@ -1,9 +1,11 @@
 //! Arrow Flight SQL, by arrow-flight's `FlightSqlService` on tonic: statements are planned when a
 //! client asks for their `FlightInfo` (so errors and the result's schema come back at once) and
-//! run when it asks for the ticket, whose handle is the statement's text. Record batches are
+//! run when it asks for the ticket. The plan waits for the ticket in [`Planned`], so a statement
+//! is planned once; the ticket's handle also carries the statement's text, which is planned again
+//! only if the plan is no longer kept. Record batches are
 //! sent as DataFusion makes them; a client that goes away drops the query. Catalog browsing
 //! (catalogs, schemas, tables, table types) is in [`flight_catalog`].
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
@@ -43,6 +45,48 @@ struct Service {
     password: Option<Secret>,
     /// Bearer tokens handed out by the handshake (for the life of the server).
     tokens: Mutex<HashSet<String>>,
+    /// Statements planned for a `FlightInfo`, waiting for their ticket.
+    planned: Mutex<Planned>,
+}
+
+/// Plans waiting for their ticket, by number; the oldest is dropped beyond [`Planned::KEEP`]
+/// (a client that never asks for its ticket leaves its plan behind).
+#[derive(Default)]
+struct Planned {
+    next: u64,
+    plans: VecDeque<(u64, DataFrame)>,
+}
+
+impl Planned {
+    /// Plans kept at most.
+    const KEEP: usize = 64;
+
+    fn keep(&mut self, df: DataFrame) -> u64 {
+        self.next += 1;
+        if self.plans.len() == Self::KEEP {
+            self.plans.pop_front();
+        }
+        self.plans.push_back((self.next, df));
+        self.next
+    }
+
+    fn take(&mut self, id: u64) -> Option<DataFrame> {
+        let at = self.plans.iter().position(|(n, _)| *n == id)?;
+        self.plans.remove(at).map(|(_, df)| df)
+    }
+}
+
+/// A statement handle: the plan's number (8 bytes, little-endian), then the statement's text.
+fn handle(id: u64, sql: &str) -> Vec<u8> {
+    let mut out = id.to_le_bytes().to_vec();
+    out.extend_from_slice(sql.as_bytes());
+    out
+}
+
+/// The plan number and text of a handle made by [`handle`].
+fn read_handle(bytes: &[u8]) -> Option<(u64, String)> {
+    let (id, sql) = bytes.split_at_checked(8)?;
+    Some((u64::from_le_bytes(id.try_into().ok()?), String::from_utf8(sql.to_vec()).ok()?))
 }
 
 /// Answer Flight SQL clients on `listener` until the future is dropped.
@@ -51,7 +95,12 @@ pub async fn run(
     listener: TcpListener,
     password: Option<Secret>,
 ) -> Result<(), String> {
-    let service = Service { ctx, password, tokens: Mutex::new(HashSet::new()) };
+    let service = Service {
+        ctx,
+        password,
+        tokens: Mutex::new(HashSet::new()),
+        planned: Mutex::new(Planned::default()),
+    };
     tonic::transport::Server::builder()
         .add_service(FlightServiceServer::new(service))
         // Replies go out at once: with Nagle's algorithm a small reply waited for the client's
@@ -177,7 +226,8 @@ impl FlightSqlService for Service {
         self.check(request.metadata())?;
         let df = self.plan(&query.query).await?;
         let schema = df.schema().as_arrow().clone();
-        let handle = TicketStatementQuery { statement_handle: query.query.into_bytes().into() };
+        let id = self.planned.lock().map(|mut p| p.keep(df)).unwrap_or(0);
+        let handle = TicketStatementQuery { statement_handle: handle(id, &query.query).into() };
         let ticket = Ticket { ticket: handle.as_any().encode_to_vec().into() };
         let info = FlightInfo::new()
             .try_with_schema(&schema)
@@ -193,9 +243,13 @@ impl FlightSqlService for Service {
         request: Request<Ticket>,
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
         self.check(request.metadata())?;
-        let sql = String::from_utf8(ticket.statement_handle.to_vec())
-            .map_err(|_| Status::invalid_argument("the ticket is not one this server gave"))?;
-        let df = self.plan(&sql).await?;
+        let (id, sql) = read_handle(&ticket.statement_handle)
+            .ok_or_else(|| Status::invalid_argument("the ticket is not one this server gave"))?;
+        let kept = self.planned.lock().ok().and_then(|mut p| p.take(id));
+        let df = match kept {
+            Some(df) => df,
+            None => self.plan(&sql).await?,
+        };
         let schema = df.schema().inner().clone();
         let batches =
             df.execute_stream().await.map_err(status)?.map_err(|e| FlightError::ExternalError(Box::new(e)));
@@ -281,4 +335,26 @@ impl FlightSqlService for Service {
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_waits_for_its_ticket_once_and_the_oldest_goes_first() {
+        let ctx = SessionContext::new();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let df = rt.block_on(ctx.sql("select 1")).unwrap();
+        let mut planned = Planned::default();
+        let first = planned.keep(df.clone());
+        assert!(planned.take(first).is_some());
+        assert!(planned.take(first).is_none(), "a plan is taken once");
+        let ids: Vec<u64> = (0..Planned::KEEP + 1).map(|_| planned.keep(df.clone())).collect();
+        assert!(planned.take(ids[0]).is_none(), "the oldest was dropped");
+        assert!(planned.take(ids[1]).is_some() && planned.take(ids[Planned::KEEP]).is_some());
+        // The handle carries the text for a plan no longer kept; a foreign ticket is refused.
+        assert_eq!(read_handle(&handle(7, "select 1")), Some((7, "select 1".to_string())));
+        assert_eq!(read_handle(b"select"), None);
+    }
 }
