@@ -175,9 +175,9 @@ fn sentence_of<'a>(text: &'a str, quote: &str) -> Option<&'a str> {
 fn dated(sentence: &str) -> bool {
     static DATE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     DATE.get_or_init(|| {
-        // A constant pattern, checked by the tests.
+        // A constant pattern: a mistake in it fails validate's tests.
         regex::Regex::new(r"(?i)\b(ngày|tháng|quý|năm)\b|\b([12]?\d|3[01])/(0?[1-9]|1[0-2])\b|\b20\d\d\b")
-            .unwrap_or_else(|_| regex::Regex::new("$^").unwrap())
+            .expect("a constant pattern")
     })
     .is_match(sentence)
 }
