@@ -15,6 +15,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::numbers::numbers_in;
 use crate::ops::extract::table_figures::in_tables;
+use crate::ops::extract::tables::{tables, Table};
 use crate::ops::extract::text::sentences;
 use crate::ops::reports::ReportDirs;
 
@@ -253,8 +254,8 @@ async fn disagreements(engine: &Engine, findings: &mut Vec<Finding>) -> Result<(
 }
 
 async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<Finding>) -> Result<()> {
-    // Each source's report as read, and with its white space collapsed.
-    let mut texts: HashMap<String, (String, String)> = HashMap::new();
+    // Each source's report with its white space collapsed, and its tables.
+    let mut texts: HashMap<String, (String, Vec<Table>)> = HashMap::new();
     // Sources whose report is in none of the directories: one finding each, not one per quote.
     let mut unfound: HashMap<String, String> = HashMap::new();
     if !sources.is_empty() {
@@ -274,8 +275,7 @@ async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<
                     let (_, text) = sources
                         .read(&file)
                         .map_err(|e| e.context(format!("cannot check the quotes of source {id}")))?;
-                    let squashed = squash(&text);
-                    texts.insert(id, (text, squashed));
+                    texts.insert(id, (squash(&text), tables(&text)));
                 }
             }
         }
@@ -318,7 +318,7 @@ async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<
                     }
                 }
                 if let (Some("stated"), Some(text)) = (t.at(6, row).as_deref(), texts.get(&source)) {
-                    if sentence_of(&text.1, &squash(&quote)).is_some_and(|s| !dated(s)) {
+                    if sentence_of(&text.0, &squash(&quote)).is_some_and(|s| !dated(s)) {
                         findings.push(Finding {
                             severity: Severity::Warning,
                             check: "basis_stated".into(),
@@ -333,7 +333,7 @@ async fn quote_checks(engine: &Engine, sources: &ReportDirs, findings: &mut Vec<
                     // A quote of a table cell names its table, row and column (extract's tables).
                     let found = texts
                         .get(&source)
-                        .map(|(raw, t)| t.contains(&squash(&quote)) || in_tables(raw, &quote));
+                        .map(|(t, grids)| t.contains(&squash(&quote)) || in_tables(grids, &quote));
                     let problem = match found {
                         Some(true) => None,
                         Some(false) => Some(format!("quote not found in the report of {source}: {quote:?}")),

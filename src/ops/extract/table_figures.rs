@@ -9,7 +9,7 @@ use super::classify::{classify, indicator};
 use super::context::{periods, Period};
 use super::figures::Figure;
 use super::places::{place_named, Place, Scope};
-use super::tables::{tables, Table};
+use super::tables::Table;
 use super::text::words;
 use super::Candidate;
 use crate::numbers::parse_vn_number;
@@ -112,15 +112,19 @@ fn total_disagrees(total: f64, sum: f64) -> String {
 pub fn table_figures(table: &Table, around: &Around) -> Vec<Candidate> {
     let rows = &table.rows;
     let width = rows.first().map(Vec::len).unwrap_or(0);
-    // The unit column: the first of the first three whose cells name units in most rows.
-    let named = |col: usize| rows.iter().filter(|r| row_unit(&r[col], around.scope).is_some()).count();
+    // The unit column: the first of the first three whose cells name units in most rows; each
+    // cell of the first three columns is looked up once.
+    let units: Vec<Vec<Option<RowUnit>>> =
+        (0..width.min(3)).map(|col| rows.iter().map(|r| row_unit(&r[col], around.scope)).collect()).collect();
+    let named = |col: usize| units[col].iter().filter(|u| u.is_some()).count();
     let Some(unit_col) =
-        (0..width.min(3)).filter(|c| named(*c) > 0).max_by_key(|c| (named(*c), std::cmp::Reverse(*c)))
+        (0..units.len()).filter(|c| named(*c) > 0).max_by_key(|c| (named(*c), std::cmp::Reverse(*c)))
     else {
         return Vec::new();
     };
+    let units = &units[unit_col];
     // The header: the rows above the first that names a unit (column numbers left out).
-    let first = rows.iter().position(|r| row_unit(&r[unit_col], around.scope).is_some()).unwrap_or(0);
+    let first = units.iter().position(Option::is_some).unwrap_or(0);
     let header: Vec<&Vec<String>> = rows[..first].iter().filter(|r| !numbering(r)).collect();
     let caption_day = table
         .caption
@@ -138,7 +142,7 @@ pub fn table_figures(table: &Table, around: &Around) -> Vec<Candidate> {
         let mut body: Vec<(f64, Candidate)> = Vec::new();
         let mut total: Option<Candidate> = None;
         for (r, row) in rows.iter().enumerate().skip(first) {
-            let Some(unit) = row_unit(&row[unit_col], around.scope) else { continue };
+            let Some(unit) = units[r].clone() else { continue };
             let Some(n) = number(&row[col]) else { continue };
             let percent = n.percent || (percent_column && n.denominator.is_none());
             let written = row[col].trim();
@@ -234,11 +238,11 @@ pub fn table_figures(table: &Table, around: &Around) -> Vec<Candidate> {
     out
 }
 
-/// Whether `quote` names a cell of one of `text`'s tables as [`table_figures`] quotes it: the
-/// table's name, a cell of a row, each part of a column's label above the quoted cell in its
-/// column, and the cell as written.
-pub fn in_tables(text: &str, quote: &str) -> bool {
-    tables(text).iter().any(|t| {
+/// Whether `quote` names a cell of one of `tables` (a report's, from [`super::tables::tables`])
+/// as [`table_figures`] quotes it: the table's name, a cell of a row, each part of a column's
+/// label above the quoted cell in its column, and the cell as written.
+pub fn in_tables(tables: &[Table], quote: &str) -> bool {
+    tables.iter().any(|t| {
         let Some(rest) = quote.strip_prefix(t.name.as_str()).and_then(|r| r.strip_prefix(", ")) else {
             return false;
         };
