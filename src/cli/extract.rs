@@ -18,11 +18,13 @@ use crate::storage::reference::reference;
     after_help = "Output: the observations columns plus confidence (of the indicator), start_byte and end_byte \
 (where the figure stands in the report) and review (why a row needs more than the usual check: a period that \
 cannot be known, left empty rather than guessed). Review the rows (fill or fix indicator and dates, drop what is \
-not a figure), then `chiso ingest` them; ingest ignores the four review columns.\n\nExamples:\n  \
-chiso extract report.txt --format csv > new.csv\n  chiso extract --eval --sources ../shared/seeds --sources ../shared/reports"
+not a figure), then `chiso ingest` them; ingest ignores the four review columns.\nTables (Phụ lục, Biểu) in a \
+.docx, an .xlsx, or a text or PDF that keeps its columns give a figure per cell: the row names the unit, the column's \
+headers the indicator, and the quote names table, row and column.\n\nExamples:\n  \
+chiso extract report.txt --format csv > new.csv\n  chiso extract phu-luc.xlsx --province \"Gia Lai\" --date 2025-10-10\n  chiso extract --eval --sources ../shared/seeds --sources ../shared/reports"
 )]
 pub struct ExtractArgs {
-    /// Reports: UTF-8 text, Word .docx or PDF with a text layer.
+    /// Reports: UTF-8 text, Word .docx, Excel .xlsx or PDF with a text layer.
     #[arg(value_name = "REPORT", required_unless_present = "eval")]
     reports: Vec<PathBuf>,
     /// Source id for the rows [default: the built-in source whose report file this is, else the file name].
